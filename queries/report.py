@@ -1,0 +1,409 @@
+"""Scoped read functions of the report: (connection, scope, filters) -> polars frame.
+
+Every function reads ``report_deaths`` (the report rule) through one SQL
+builder, ``_scoped_sql``, which always restricts rows to the scope's trusts
+with bound parameters. Dimensions are chosen from a fixed list; nothing from a
+caller is ever pasted into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from queries import codes
+from queries.filters import FilterOptions, Filters, Option
+from queries.schema import get_meta
+from queries.scope import Scope
+
+
+@dataclass(frozen=True)
+class Dimension:
+    select: tuple[str, ...]  # SQL expressions "expr AS name" over the filtered rows ``f``
+    keys: tuple[str, ...]  # output key columns, in sort order
+    join: str = ""
+    labels: dict[str, str] | None = None  # code -> label, for a "<key>_label" column
+    order: tuple[str, ...] = ()  # code-list order of the first key, if any
+
+
+DIMENSIONS: dict[str, Dimension] = {
+    "trust": Dimension(
+        ("f.trust_code", "t.trust_name"), ("trust_name", "trust_code"),
+        join="JOIN ref_trusts AS t ON t.trust_code = f.trust_code",
+    ),
+    "site": Dimension(("f.site_code", "f.site_name", "f.trust_code AS site_trust_code"), ("site_name", "site_code")),
+    "place": Dimension(("f.place_in_hospital AS place",), ("place",), labels=codes.PLACES_IN_HOSPITAL,
+                       order=tuple(codes.PLACES_IN_HOSPITAL)),
+    "age_group": Dimension(("f.age_group",), ("age_group",), labels=codes.AGE_GROUPS, order=tuple(codes.AGE_GROUPS)),
+    "reviewing_cdop": Dimension(
+        (f"coalesce(f.reviewing_cdop_code, '{codes.UNASSIGNED}') AS reviewing_cdop_code",
+         "coalesce(c.cdop_name, 'Not yet assigned') AS reviewing_cdop_name"),
+        ("reviewing_cdop_name", "reviewing_cdop_code"),
+        join="LEFT JOIN ref_cdops AS c ON c.cdop_code = f.reviewing_cdop_code",
+    ),
+    "review_group": Dimension(("f.review_group",), ("review_group",), labels=codes.REVIEW_GROUPS,
+                              order=tuple(codes.REVIEW_GROUPS)),
+    "residence_group": Dimension(("f.residence_group",), ("residence_group",), labels=codes.RESIDENCE_GROUPS,
+                                 order=tuple(codes.RESIDENCE_GROUPS)),
+    "review_status": Dimension(("f.review_status",), ("review_status",), labels=codes.REVIEW_STATUSES,
+                               order=tuple(codes.REVIEW_STATUSES)),
+    "financial_year": Dimension(("f.financial_year",), ("financial_year",)),
+    "quarter": Dimension(
+        ("f.financial_year", "CAST((month(f.date_of_death) + 8) % 12 // 3 + 1 AS TINYINT) AS fy_quarter"),
+        ("financial_year", "fy_quarter"),
+    ),
+    "month": Dimension(("CAST(date_trunc('month', f.date_of_death) AS DATE) AS month",), ("month",)),
+}
+TIME_GRAINS = ("month", "quarter", "financial_year")
+
+CASE_COLUMNS: dict[str, str] = {
+    # output name: SQL over f (and joins below); the grid's sortable columns
+    "case_ref": "f.case_ref",
+    "date_of_death": "f.date_of_death",
+    "financial_year": "f.financial_year",
+    "age_group": "f.age_group",
+    "sex": "f.sex",
+    "trust_name": "t.trust_name",
+    "site_name": "f.site_name",
+    "place": "f.place_in_hospital",
+    "residence_group": "f.residence_group",
+    "reviewing_cdop": "coalesce(c.cdop_name, 'Not yet assigned')",
+    "review_status": "f.review_status",
+    "expected_death": "f.expected_death",
+}
+CASE_JOINS = (
+    "JOIN ref_trusts AS t ON t.trust_code = f.trust_code "
+    "LEFT JOIN ref_cdops AS c ON c.cdop_code = f.reviewing_cdop_code"
+)
+CASE_LABELS: dict[str, dict[str, str]] = {
+    "age_group": codes.AGE_GROUPS,
+    "sex": codes.SEXES,
+    "place": codes.PLACES_IN_HOSPITAL,
+    "residence_group": codes.RESIDENCE_GROUPS,
+    "review_status": codes.REVIEW_STATUSES,
+    "expected_death": codes.EXPECTED_DEATH,
+}
+MAX_PAGE = 1000
+
+
+def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]:
+    """The CTEs ``local_pairs``, ``scoped`` and ``f`` (filtered rows), and their parameters."""
+    params: dict[str, object] = {
+        "scope_trusts": list(scope.trust_codes),
+        "scope_las": list(scope.la_codes),
+        "scope_day": scope.day,
+    }
+    where = ["r.trust_code IN (SELECT unnest($scope_trusts::VARCHAR[]))"]
+
+    def any_of(column: str, name: str, values: Sequence[object], sql_type: str = "VARCHAR") -> None:
+        if values:
+            params[name] = list(values)
+            where.append(f"{column} IN (SELECT unnest(${name}::{sql_type}[]))")
+
+    any_of("r.financial_year", "f_years", filters.financial_years, "INTEGER")
+    any_of("r.trust_code", "f_trusts", filters.trust_codes)
+    any_of("r.site_code", "f_sites", filters.site_codes)
+    any_of("r.place_in_hospital", "f_places", filters.places)
+    any_of("r.age_group", "f_ages", filters.age_groups)
+    any_of("r.review_status", "f_statuses", filters.review_statuses)
+    if filters.date_from:
+        params["f_from"] = filters.date_from
+        where.append("r.date_of_death >= $f_from")
+    if filters.date_to:
+        params["f_to"] = filters.date_to
+        where.append("r.date_of_death <= $f_to")
+    if filters.reviewing_cdops:
+        named = [c for c in filters.reviewing_cdops if c != codes.UNASSIGNED]
+        params["f_reviewers"] = named
+        unassigned = " OR r.reviewing_cdop_code IS NULL" if codes.UNASSIGNED in filters.reviewing_cdops else ""
+        where.append(f"(r.reviewing_cdop_code IN (SELECT unnest($f_reviewers::VARCHAR[])){unassigned})")
+    residence_where = ""
+    if filters.residence_groups:
+        params["f_residence"] = list(filters.residence_groups)
+        residence_where = "WHERE residence_group IN (SELECT unnest($f_residence::VARCHAR[]))"
+    other_uk = ", ".join(f"'{c}'" for c in codes.RESIDENCE_OTHER_UK)
+    sql = f"""
+    local_pairs AS (
+        SELECT c.cdop_code, fp.trust_code
+        FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code
+        WHERE fp.valid_from <= $scope_day AND (fp.valid_to IS NULL OR fp.valid_to > $scope_day)
+    ),
+    scoped AS (
+        SELECT r.*,
+            CASE
+                WHEN r.residence_la_code IN (SELECT unnest($scope_las::VARCHAR[])) THEN 'footprint'
+                WHEN r.residence_la_code LIKE 'E%' THEN 'england'
+                WHEN r.residence_la_code IN ({other_uk}) THEN 'uk_other'
+                WHEN r.residence_la_code = '{codes.RESIDENCE_OUTSIDE_UK}' THEN 'outside_uk'
+                ELSE 'not_known'
+            END AS residence_group,
+            CASE
+                WHEN r.reviewing_cdop_code IS NULL THEN 'unassigned'
+                WHEN lp.cdop_code IS NOT NULL THEN 'local'
+                ELSE 'other'
+            END AS review_group
+        FROM report_deaths AS r
+        LEFT JOIN local_pairs AS lp ON lp.cdop_code = r.reviewing_cdop_code AND lp.trust_code = r.trust_code
+        WHERE {' AND '.join(where)}
+    ),
+    f AS (SELECT * FROM scoped {residence_where})
+    """
+    return sql, params
+
+
+def _query(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, body: str,
+           extra: dict[str, object] | None = None) -> pl.DataFrame:
+    ctes, params = _scoped_sql(scope, filters)
+    return conn.sql(f"WITH {ctes} {body}", params={**params, **(extra or {})}).pl()
+
+
+def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    """One row: deaths, residents and non-residents, and who reviews them."""
+    return _query(conn, scope, filters, """
+        SELECT count(*) AS deaths,
+               count(*) FILTER (WHERE residence_group = 'footprint') AS residents,
+               count(*) FILTER (WHERE residence_group IN ('england', 'uk_other', 'outside_uk')) AS non_residents,
+               count(*) FILTER (WHERE residence_group = 'england') AS residents_elsewhere_in_england,
+               count(*) FILTER (WHERE residence_group = 'uk_other') AS residents_of_wales_scotland_ni,
+               count(*) FILTER (WHERE residence_group = 'outside_uk') AS residents_outside_uk,
+               count(*) FILTER (WHERE residence_group = 'not_known') AS residence_not_known,
+               count(*) FILTER (WHERE review_group = 'local') AS reviewed_by_local_cdop,
+               count(*) FILTER (WHERE review_group = 'other') AS reviewed_by_another_cdop,
+               count(*) FILTER (WHERE review_group = 'unassigned') AS not_yet_assigned
+        FROM f
+    """)
+
+
+def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
+    """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display order."""
+    if not by or len(set(by)) != len(by):
+        raise ValueError("counts needs distinct dimensions")
+    unknown = [d for d in by if d not in DIMENSIONS]
+    if unknown:
+        raise ValueError(f"unknown dimensions: {unknown}")
+    dims = [DIMENSIONS[d] for d in by]
+    select = ", ".join(expr for dim in dims for expr in dim.select)
+    joins = " ".join(dict.fromkeys(dim.join for dim in dims if dim.join))
+    frame = _query(conn, scope, filters, f"SELECT {select}, count(*) AS deaths FROM f {joins} GROUP BY ALL")
+    return _labelled(frame, dims)
+
+
+def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
+    sort_columns: list[str] = []
+    for dim in dims:
+        key = dim.keys[0]
+        if dim.labels is not None:
+            frame = frame.with_columns(
+                pl.col(key).replace_strict(dim.labels, default="Not known", return_dtype=pl.String)
+                .alias(f"{key}_label")
+            )
+        if dim.order:
+            rank = {code: i for i, code in enumerate(dim.order)}
+            frame = frame.with_columns(
+                pl.col(key).replace_strict(rank, default=len(rank), return_dtype=pl.Int32).alias(f"_{key}_rank")
+            )
+            sort_columns.append(f"_{key}_rank")
+        else:
+            sort_columns.extend(dim.keys)
+    frame = frame.sort(sort_columns, nulls_last=True) if frame.height else frame
+    return frame.drop([c for c in frame.columns if c.startswith("_") and c.endswith("_rank")])
+
+
+def by_trust(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["trust"])
+
+
+def by_site(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["site"])
+
+
+def by_place(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["place"])
+
+
+def by_age_group(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["age_group"])
+
+
+def by_trust_site_place_age(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["trust", "site", "place", "age_group"])
+
+
+def by_reviewing_cdop(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["reviewing_cdop"])
+
+
+def by_site_reviewing_cdop(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
+    return counts(conn, scope, filters, ["site", "reviewing_cdop"])
+
+
+def by_period(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, grain: str, split: str | None = None
+) -> pl.DataFrame:
+    """Deaths by month, financial quarter or financial year (optionally split by
+    another dimension), with a ``period`` label and empty periods filled with 0."""
+    if grain not in TIME_GRAINS:
+        raise ValueError(f"grain must be one of {TIME_GRAINS}")
+    if split is not None and (split not in DIMENSIONS or split in TIME_GRAINS):
+        raise ValueError(f"cannot split a trend by {split!r}")
+    frame = counts(conn, scope, filters, [grain] if split is None else [grain, split])
+    periods = _period_frame(conn, scope, filters, grain)
+    if split is not None:
+        split_keys = frame.select(
+            [c for c in frame.columns if c not in (*DIMENSIONS[grain].keys, "deaths")]
+        ).unique(maintain_order=True)
+        periods = periods.join(split_keys, how="cross")
+    keys = [c for c in periods.columns if c != "period"]
+    return (
+        periods.join(frame.select([*keys, "deaths"]), on=keys, how="left", nulls_equal=True)
+        .with_columns(pl.col("deaths").fill_null(0))
+    )
+
+
+def _period_frame(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, grain: str) -> pl.DataFrame:
+    """Every period between the first and last death in view (or the filter's
+    date range), so that a trend shows quiet months as zero, not as gaps."""
+    span = _query(conn, scope, filters, "SELECT min(date_of_death) AS first, max(date_of_death) AS last FROM f")
+    first, last = span["first"][0], span["last"][0]
+    if filters.financial_years:
+        first = date(min(filters.financial_years), 4, 1)
+        last = date(max(filters.financial_years) + 1, 3, 31)
+    first = max(d for d in (first, filters.date_from) if d is not None) if first or filters.date_from else None
+    last = min(d for d in (last, filters.date_to) if d is not None) if last or filters.date_to else None
+    if first is None or last is None or first > last:
+        return _empty_periods(grain)
+    months = pl.date_range(date(first.year, first.month, 1), last, interval="1mo", eager=True)
+    frame = pl.DataFrame({"month": months}).with_columns(
+        (pl.col("month").dt.year() - (pl.col("month").dt.month() < 4).cast(pl.Int32)).cast(pl.Int16)
+        .alias("financial_year"),
+        ((pl.col("month").dt.month() + 8) % 12 // 3 + 1).cast(pl.Int8).alias("fy_quarter"),
+    )
+    if grain == "month":
+        return frame.select("month", pl.col("month").dt.strftime("%b %Y").alias("period"))
+    fy_label = pl.col("financial_year").map_elements(codes.financial_year_label, return_dtype=pl.String)
+    if grain == "quarter":
+        return frame.select("financial_year", "fy_quarter").unique(maintain_order=True).with_columns(
+            (fy_label + pl.lit(" Q") + pl.col("fy_quarter").cast(pl.String)).alias("period")
+        )
+    return frame.select("financial_year").unique(maintain_order=True).with_columns(fy_label.alias("period"))
+
+
+def _empty_periods(grain: str) -> pl.DataFrame:
+    schema: dict[str, pl.DataType] = {
+        "month": {"month": pl.Date(), "period": pl.String()},
+        "quarter": {"financial_year": pl.Int16(), "fy_quarter": pl.Int8(), "period": pl.String()},
+        "financial_year": {"financial_year": pl.Int16(), "period": pl.String()},
+    }[grain]
+    return pl.DataFrame(schema=schema)
+
+
+def case_count(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> int:
+    return int(_query(conn, scope, filters, "SELECT count(*) AS n FROM f")["n"][0])
+
+
+def case_list(
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    *,
+    sort: Sequence[tuple[str, bool]] = (("date_of_death", True),),
+    limit: int = 100,
+    offset: int = 0,
+) -> pl.DataFrame:
+    """One page of cases, pseudonymous: ``sort`` is (column, descending) pairs
+    over ``CASE_COLUMNS``; unknown columns are ignored."""
+    order = [f"{CASE_COLUMNS[col]} {'DESC' if desc else 'ASC'}" for col, desc in sort if col in CASE_COLUMNS]
+    order.append("f.case_ref")  # a total order, so pages never overlap
+    limit = max(0, min(int(limit), MAX_PAGE))
+    offset = max(0, int(offset))
+    frame = _query(conn, scope, filters, f"""
+        SELECT {', '.join(f'{expr} AS {name}' for name, expr in CASE_COLUMNS.items())}
+        FROM f {CASE_JOINS}
+        ORDER BY {', '.join(order)}
+        LIMIT $limit OFFSET $offset
+    """, {"limit": limit, "offset": offset})
+    return label_cases(frame)
+
+
+def iter_cases(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, batch_rows: int = 50_000
+) -> Iterator[pl.DataFrame]:
+    """Every case in view, in batches (for streaming a CSV without holding it all)."""
+    ctes, params = _scoped_sql(scope, filters)
+    relation = conn.sql(f"""
+        WITH {ctes}
+        SELECT {', '.join(f'{expr} AS {name}' for name, expr in CASE_COLUMNS.items())}
+        FROM f {CASE_JOINS}
+        ORDER BY f.date_of_death DESC, f.case_ref
+    """, params=params)
+    for batch in relation.to_arrow_reader(batch_rows):
+        yield label_cases(pl.from_arrow(batch))  # type: ignore[arg-type]
+
+
+def label_cases(frame: pl.DataFrame) -> pl.DataFrame:
+    """Codes to the words a person reads, for the grid and the CSV."""
+    return frame.with_columns(
+        pl.col("financial_year").map_elements(codes.financial_year_label, return_dtype=pl.String),
+        *(
+            pl.col(column).replace_strict(labels, default="Not known", return_dtype=pl.String)
+            for column, labels in CASE_LABELS.items()
+        ),
+    )
+
+
+def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptions:
+    """What this scope may filter by: its own trusts and hospitals, the years it
+    has deaths in, and the CDOPs reviewing deaths in its hospitals."""
+    params = {"trusts": list(scope.trust_codes)}
+    trusts = conn.execute("""
+        SELECT trust_code, trust_name FROM ref_trusts
+        WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[])) ORDER BY trust_name
+    """, params).fetchall()
+    sites = conn.execute("""
+        SELECT s.site_code, s.site_name, s.trust_code FROM ref_sites AS s
+        WHERE s.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND s.country = 'England'
+          AND (s.nicu OR s.lnu OR s.scu OR s.picu OR s.ed OR s.maternity OR s.paediatric_ward
+               OR s.site_code IN (SELECT DISTINCT site_code FROM report_deaths
+                                  WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))))
+        ORDER BY s.site_name
+    """, params).fetchall()
+    facts = conn.execute("""
+        SELECT list(DISTINCT financial_year ORDER BY financial_year DESC), min(date_of_death), max(date_of_death)
+        FROM report_deaths WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))
+    """, params).fetchall()[0]
+    reviewers = conn.execute("""
+        SELECT DISTINCT r.reviewing_cdop_code, c.cdop_name
+        FROM report_deaths AS r JOIN ref_cdops AS c ON c.cdop_code = r.reviewing_cdop_code
+        WHERE r.trust_code IN (SELECT unnest($trusts::VARCHAR[]))
+        ORDER BY c.cdop_name
+    """, params).fetchall()
+    years, first, last = facts if facts else ([], None, None)
+    return FilterOptions(
+        financial_years=tuple(Option(str(y), codes.financial_year_label(y)) for y in (years or [])),
+        trusts=tuple(Option(code, name) for code, name in trusts),
+        sites=tuple(Option(code, name, trust) for code, name, trust in sites),
+        reviewing_cdops=(
+            *(Option(code, name) for code, name in reviewers),
+            Option(codes.UNASSIGNED, "Not yet assigned"),
+        ),
+        first_date=first,
+        last_date=last,
+    )
+
+
+def data_facts(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
+    """The store's as-at date, whether it is synthetic, and its size."""
+    as_at = get_meta(conn, "data_as_at")
+    row = conn.execute(
+        "SELECT count(*), coalesce(bool_or(starts_with(case_id, ?)), false) FROM deaths",
+        [codes.DEMO_CASE_PREFIX],
+    ).fetchall()[0]
+    return {
+        "as_at": date.fromisoformat(as_at) if as_at else None,
+        "synthetic": bool(row[1]),
+        "deaths": int(row[0]),
+    }

@@ -1,0 +1,107 @@
+"""The deaths store's tables, and the report rule as the one view queries read.
+
+Reference tables (``ref_*``) mirror data/reference/*.csv. ``deaths`` holds one
+row per notified child death, every place of death. ``report_deaths`` applies
+the report's rule: the place of death is a hospital site in England.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+SCHEMA_VERSION = "1"
+
+TABLES = """
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
+
+CREATE TABLE IF NOT EXISTS ref_regions (
+    region_code VARCHAR NOT NULL, region_gss_code VARCHAR, region_name VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS ref_icbs (
+    icb_code VARCHAR NOT NULL, icb_gss_code VARCHAR, icb_name VARCHAR NOT NULL, region_code VARCHAR);
+CREATE TABLE IF NOT EXISTS ref_local_authorities (
+    la_code VARCHAR NOT NULL, la_name VARCHAR NOT NULL, la_type VARCHAR,
+    region_code VARCHAR, icb_code VARCHAR);
+CREATE TABLE IF NOT EXISTS ref_cdops (
+    cdop_code VARCHAR NOT NULL, cdop_name VARCHAR NOT NULL, region_code VARCHAR,
+    valid_from DATE NOT NULL, valid_to DATE, successor_code VARCHAR,
+    current_code VARCHAR NOT NULL, basis VARCHAR);
+CREATE TABLE IF NOT EXISTS ref_cdop_las (cdop_code VARCHAR NOT NULL, la_code VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS ref_trusts (
+    trust_code VARCHAR NOT NULL, trust_name VARCHAR NOT NULL, trust_type VARCHAR,
+    region_code VARCHAR, country VARCHAR NOT NULL, postcode VARCHAR);
+CREATE TABLE IF NOT EXISTS ref_sites (
+    site_code VARCHAR NOT NULL, site_name VARCHAR NOT NULL, trust_code VARCHAR NOT NULL,
+    postcode VARCHAR, latitude DOUBLE, longitude DOUBLE, lad_code VARCHAR, la_code VARCHAR,
+    country VARCHAR NOT NULL, nicu BOOLEAN, lnu BOOLEAN, scu BOOLEAN, picu BOOLEAN, ed BOOLEAN,
+    maternity BOOLEAN, paediatric_ward BOOLEAN, opened DATE, closed DATE);
+CREATE TABLE IF NOT EXISTS ref_footprint (
+    trust_code VARCHAR NOT NULL, cdop_code VARCHAR NOT NULL, valid_from DATE NOT NULL, valid_to DATE);
+
+CREATE TABLE IF NOT EXISTS deaths (
+    case_id VARCHAR NOT NULL,
+    case_ref VARCHAR NOT NULL,
+    date_of_death DATE NOT NULL,
+    notification_date DATE NOT NULL,
+    age_at_death_days INTEGER NOT NULL,
+    age_group VARCHAR NOT NULL,
+    sex VARCHAR NOT NULL,
+    ethnic_group VARCHAR NOT NULL,
+    imd_decile TINYINT,
+    place_of_death_type VARCHAR NOT NULL,
+    site_code VARCHAR,
+    place_in_hospital VARCHAR,
+    residence_la_code VARCHAR,
+    reviewing_cdop_code VARCHAR,
+    expected_death VARCHAR NOT NULL,
+    review_status VARCHAR NOT NULL,
+    review_completed_date DATE,
+    category_of_death TINYINT,
+    financial_year SMALLINT NOT NULL,
+    row_hash UBIGINT NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS load_runs (
+    load_id INTEGER NOT NULL, source_name VARCHAR NOT NULL, source_sha256 VARCHAR,
+    finished_at TIMESTAMP NOT NULL, rows_read INTEGER, rows_new INTEGER, rows_updated INTEGER,
+    rows_unchanged INTEGER, rows_rejected INTEGER, synthetic BOOLEAN NOT NULL);
+
+CREATE TABLE IF NOT EXISTS quarantine (
+    load_id INTEGER NOT NULL, source_row INTEGER NOT NULL, case_id VARCHAR,
+    reasons VARCHAR NOT NULL, raw_row VARCHAR NOT NULL);
+"""
+
+# The report's rule, in one place: deaths whose place of death is a hospital
+# site in England. Every scoped query reads this view, never ``deaths``.
+REPORT_VIEW = """
+CREATE OR REPLACE VIEW report_deaths AS
+SELECT d.*, s.trust_code, s.site_name, s.la_code AS site_la_code
+FROM deaths AS d
+JOIN ref_sites AS s ON s.site_code = d.site_code
+WHERE d.place_of_death_type = 'hospital' AND s.country = 'England';
+"""
+
+DEATH_COLUMNS = (
+    "case_id", "case_ref", "date_of_death", "notification_date", "age_at_death_days",
+    "age_group", "sex", "ethnic_group", "imd_decile", "place_of_death_type", "site_code",
+    "place_in_hospital", "residence_la_code", "reviewing_cdop_code", "expected_death",
+    "review_status", "review_completed_date", "category_of_death", "financial_year",
+    "row_hash", "load_id",
+)
+
+
+def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(TABLES)
+    conn.execute(REPORT_VIEW)
+    conn.execute(
+        "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION]
+    )
+
+
+def get_meta(conn: duckdb.DuckDBPyConnection, key: str) -> str | None:
+    rows = conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+    return str(rows[0][0]) if rows else None
+
+
+def set_meta(conn: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, value])

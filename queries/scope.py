@@ -1,0 +1,91 @@
+"""Scope: which hospital trusts a user may see. Computed here and nowhere else.
+
+A CDOP's scope is the set of trusts in its footprint on a given day (today, in
+the app), so a CDOP formed by a merger sees the whole history of the hospitals
+in its current footprint. NCMD administrators may hold the all-England scope.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Scope:
+    label: str
+    cdop_codes: tuple[str, ...]  # the CDOPs whose footprint this is; () for all England
+    trust_codes: tuple[str, ...]  # trusts whose hospital deaths are visible
+    la_codes: tuple[str, ...]  # local authorities whose children count as "residents"
+    day: date  # the day whose footprint mapping this scope reflects
+    england: bool = False
+
+    @property
+    def key(self) -> str:
+        """A stable digest of everything that decides what this scope can see,
+        for keying caches (a cache keyed without it would leak between users)."""
+        text = "|".join([str(self.england), self.day.isoformat(), ",".join(self.cdop_codes),
+                         ",".join(self.trust_codes), ",".join(self.la_codes)])
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class UnknownCdop(ValueError):
+    """A CDOP code that is not in force on the day asked about."""
+
+
+_IN_FORCE = "valid_from <= $day AND (valid_to IS NULL OR valid_to > $day)"
+
+
+def cdop_scope(conn: duckdb.DuckDBPyConnection, cdop_codes: list[str] | tuple[str, ...], day: date) -> Scope:
+    """The footprint of one or more CDOPs (a user may hold several) on ``day``.
+    Codes of CDOPs that merged are followed to their successor."""
+    if not cdop_codes:
+        raise UnknownCdop("a CDOP scope needs at least one CDOP")
+    rows = conn.execute(
+        """
+        SELECT DISTINCT c.current_code, now.cdop_name
+        FROM ref_cdops AS c JOIN ref_cdops AS now ON now.cdop_code = c.current_code
+        WHERE c.cdop_code IN (SELECT unnest($codes::VARCHAR[]))
+          AND now.valid_from <= $day AND (now.valid_to IS NULL OR now.valid_to > $day)
+        ORDER BY 1
+        """,
+        {"codes": list(cdop_codes), "day": day},
+    ).fetchall()
+    found = {code for code, _ in rows}
+    if not found:
+        raise UnknownCdop(f"no CDOP in force on {day:%d %B %Y} among {', '.join(cdop_codes)}")
+    current = tuple(sorted(found))
+    trusts = _column(conn, f"""
+        SELECT DISTINCT trust_code FROM ref_footprint
+        WHERE cdop_code IN (SELECT unnest($codes::VARCHAR[])) AND {_IN_FORCE} ORDER BY 1
+    """, {"codes": list(current), "day": day})
+    las = _column(conn, """
+        SELECT DISTINCT la_code FROM ref_cdop_las
+        WHERE cdop_code IN (SELECT unnest($codes::VARCHAR[])) ORDER BY 1
+    """, {"codes": list(current)})
+    label = " and ".join(name for _, name in rows)
+    return Scope(label=label, cdop_codes=current, trust_codes=trusts, la_codes=las, day=day)
+
+
+def england_scope(conn: duckdb.DuckDBPyConnection, day: date) -> Scope:
+    """Every English trust and local authority: for NCMD administrators only."""
+    trusts = _column(conn, "SELECT trust_code FROM ref_trusts WHERE country = 'England' ORDER BY 1", {})
+    las = _column(conn, "SELECT la_code FROM ref_local_authorities ORDER BY 1", {})
+    return Scope(label="All England", cdop_codes=(), trust_codes=trusts, la_codes=las, day=day, england=True)
+
+
+def cdops_in_force(conn: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str]]:
+    """(code, name) of every CDOP in existence on ``day``, by name."""
+    return [
+        (str(code), str(name))
+        for code, name in conn.execute(
+            f"SELECT cdop_code, cdop_name FROM ref_cdops WHERE {_IN_FORCE} ORDER BY cdop_name", {"day": day}
+        ).fetchall()
+    ]
+
+
+def _column(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> tuple[str, ...]:
+    return tuple(str(row[0]) for row in conn.execute(sql, params).fetchall())

@@ -1,0 +1,80 @@
+"""Opening the DuckDB deaths store.
+
+Readers (web workers) open the file read-only. Writers (loads, the demo build)
+never write the live file: they work on a private copy and swap it in with an
+atomic rename only when everything succeeded, so a failed load leaves the
+previous store exactly as it was and readers are never locked out.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+
+class StoreUnavailable(RuntimeError):
+    """The deaths store is missing, locked or unreadable."""
+
+
+class StoreBusy(RuntimeError):
+    """Another process is already writing the store."""
+
+
+def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    if not path.exists():
+        raise StoreUnavailable(f"no deaths store at {path}")
+    try:
+        return duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as error:
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise StoreUnavailable(f"cannot open the deaths store at {path}: {first_line}") from error
+
+
+@contextmanager
+def rewrite(path: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Yield a writable connection to a copy of the store (an empty one if
+    ``fresh``), and replace the store with it only if the block succeeds."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _writer_lock(path):
+        work = path.with_name(f"{path.name}.new-{os.getpid()}")
+        _remove_store_files(work)
+        if path.exists() and not fresh:
+            shutil.copyfile(path, work)
+            wal = Path(f"{path}.wal")
+            if wal.exists():
+                shutil.copyfile(wal, Path(f"{work}.wal"))
+        conn = duckdb.connect(str(work))
+        try:
+            yield conn
+            conn.execute("CHECKPOINT")
+            conn.close()
+            os.replace(work, path)
+        except BaseException:
+            conn.close()
+            _remove_store_files(work)
+            raise
+
+
+@contextmanager
+def _writer_lock(path: Path) -> Iterator[None]:
+    lock_path = path.with_name(f"{path.name}.lock")
+    with lock_path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StoreBusy("another load or demo build is writing the store; try again when it ends") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_store_files(path: Path) -> None:
+    for candidate in (path, Path(f"{path}.wal")):
+        candidate.unlink(missing_ok=True)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the tests need (a virtualenv, the Python packages and
+# Debian's Chromium for the browser tests) and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3.11}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+if ! command -v chromium >/dev/null 2>&1; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+.venv/bin/ruff check .
+status=0
+.venv/bin/python -m pytest "$@" || status=$?
+# pytest exits 5 when it collected no tests: that is a failure of the suite here.
+exit "$status"

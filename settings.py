@@ -1,0 +1,53 @@
+"""Settings from environment variables, with safe defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent
+REFERENCE_DIR = PROJECT_DIR / "data" / "reference"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    host: str
+    port: int
+    secret_key: str | None
+    max_extract_mb: int
+
+    @property
+    def store_path(self) -> Path:
+        return self.data_dir / "deaths.duckdb"
+
+    @property
+    def operational_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.data_dir / "quarantine"
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    data_dir = Path(env.get("DATA_DIR", "") or PROJECT_DIR / "instance")
+    return Settings(
+        data_dir=data_dir.resolve(),
+        host=env.get("HOST", "127.0.0.1"),
+        port=_int(env, "PORT", 8050),
+        secret_key=env.get("SECRET_KEY") or None,
+        max_extract_mb=_int(env, "MAX_EXTRACT_MB", 800),
+    )
+
+
+def _int(env: os._Environ[str] | dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
