@@ -76,10 +76,20 @@ def load(path: Path, replace: bool) -> None:
 
 @cli.command()
 @click.option("--seed", type=int, default=None, help="random seed (the same seed gives the same data)")
-@click.option("--scale", type=click.FloatRange(min=0.001, max=1000), default=1.0, show_default=True,
-              help="multiple of the national volume (about 3,500 deaths a year)")
-@click.option("--write-extract", "extract_path", type=click.Path(path_type=Path), default=None,
-              help="write the synthetic deaths as an extract CSV instead of loading them")
+@click.option(
+    "--scale",
+    type=click.FloatRange(min=0.001, max=1000),
+    default=1.0,
+    show_default=True,
+    help="multiple of the national volume (about 3,500 deaths a year)",
+)
+@click.option(
+    "--write-extract",
+    "extract_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="write the synthetic deaths as an extract CSV instead of loading them",
+)
 @click.option("--replace", is_flag=True, help="overwrite a store that holds real deaths")
 def demo(seed: int | None, scale: float, extract_path: Path | None, replace: bool) -> None:
     """Generate synthetic deaths for England, April 2019 to March 2026."""
@@ -100,9 +110,7 @@ def _build_demo(settings: Any, *, seed: int | None, scale: float, replace: bool)
 
     started = time.perf_counter()
     try:
-        summary = build_demo_store(
-            settings, seed=DEFAULT_SEED if seed is None else seed, scale=scale, replace=replace
-        )
+        summary = build_demo_store(settings, seed=DEFAULT_SEED if seed is None else seed, scale=scale, replace=replace)
     except (ExtractUnusable, StoreBusy) as error:
         _fail(str(error))
     except KeyboardInterrupt:

@@ -32,8 +32,9 @@ def write_extract(path: Path, seed: int, scale: float) -> int:
     return frame.height
 
 
-def build_demo_store(settings: Settings, *, seed: int = DEFAULT_SEED, scale: float = 1.0,
-                     replace: bool = False, progress: bool = True) -> LoadSummary:
+def build_demo_store(
+    settings: Settings, *, seed: int = DEFAULT_SEED, scale: float = 1.0, replace: bool = False, progress: bool = True
+) -> LoadSummary:
     """A fresh store of synthetic deaths. Refuses to overwrite real deaths unless ``replace``."""
     if not replace:
         _refuse_to_overwrite(settings.store_path)
@@ -41,8 +42,13 @@ def build_demo_store(settings: Settings, *, seed: int = DEFAULT_SEED, scale: flo
         print(f"… generating synthetic deaths (scale {scale:g}, seed {seed})", file=sys.stderr, flush=True)
     frame = synthetic_extract(seed, scale)
     return load_rows(
-        frame, settings, source_name=f"synthetic demo (seed {seed}, scale {scale:g})", source_sha256=None,
-        replace=True, as_at=synth_calibration.AS_AT, progress=progress,
+        frame,
+        settings,
+        source_name=f"synthetic demo (seed {seed}, scale {scale:g})",
+        source_sha256=None,
+        replace=True,
+        as_at=synth_calibration.AS_AT,
+        progress=progress,
     )
 
 

@@ -18,10 +18,21 @@ import polars as pl
 from tqdm import tqdm
 
 REQUIRED_COLUMNS = (
-    "case_id", "date_of_death", "notification_date", "age_at_death_days", "sex",
-    "ethnic_group", "place_of_death_type", "site_code", "place_in_hospital",
-    "residence_la_code", "reviewing_cdop_code", "expected_death", "review_status",
-    "review_completed_date", "category_of_death",
+    "case_id",
+    "date_of_death",
+    "notification_date",
+    "age_at_death_days",
+    "sex",
+    "ethnic_group",
+    "place_of_death_type",
+    "site_code",
+    "place_in_hospital",
+    "residence_la_code",
+    "reviewing_cdop_code",
+    "expected_death",
+    "review_status",
+    "review_completed_date",
+    "category_of_death",
 )
 OPTIONAL_COLUMNS = ("imd_decile",)
 EXTRACT_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
@@ -90,9 +101,10 @@ def _check_utf8(path: Path, size: int, show: bool) -> str:
     decoder = codecs.getincrementaldecoder("utf-8")()
     digest = hashlib.sha256()
     line = 1
-    with path.open("rb") as handle, tqdm(
-        total=size, unit="B", unit_scale=True, desc="checking", disable=not show, leave=False
-    ) as bar:
+    with (
+        path.open("rb") as handle,
+        tqdm(total=size, unit="B", unit_scale=True, desc="checking", disable=not show, leave=False) as bar,
+    ):
         while chunk := handle.read(_CHUNK):
             digest.update(chunk)
             try:
@@ -122,7 +134,9 @@ def _sha256(path: Path) -> str:
 def _read_csv(path: Path) -> pl.DataFrame:
     try:
         return pl.read_csv(
-            path, infer_schema=False, encoding="utf8",
+            path,
+            infer_schema=False,
+            encoding="utf8",
             raise_if_empty=True,
         )
     except (pl.exceptions.PolarsError, OSError) as error:
@@ -185,7 +199,8 @@ def _normalise_columns(
     path: Path, frame: pl.DataFrame, row_numbers: list[int] | None
 ) -> tuple[pl.DataFrame, tuple[str, ...]]:
     source_rows = (
-        pl.Series(SOURCE_ROW, row_numbers, dtype=pl.Int64) if row_numbers is not None
+        pl.Series(SOURCE_ROW, row_numbers, dtype=pl.Int64)
+        if row_numbers is not None
         else pl.int_range(2, frame.height + 2, dtype=pl.Int64, eager=True)
     )
     renamed = [name.strip().lower().lstrip("\ufeff") for name in frame.columns]

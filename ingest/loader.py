@@ -27,9 +27,21 @@ from queries.store import rewrite
 from settings import REFERENCE_DIR, Settings
 
 HASHED_COLUMNS = (
-    "date_of_death", "notification_date", "age_at_death_days", "sex", "ethnic_group", "imd_decile",
-    "place_of_death_type", "site_code", "place_in_hospital", "residence_la_code", "reviewing_cdop_code",
-    "expected_death", "review_status", "review_completed_date", "category_of_death",
+    "date_of_death",
+    "notification_date",
+    "age_at_death_days",
+    "sex",
+    "ethnic_group",
+    "imd_decile",
+    "place_of_death_type",
+    "site_code",
+    "place_in_hospital",
+    "residence_la_code",
+    "reviewing_cdop_code",
+    "expected_death",
+    "review_status",
+    "review_completed_date",
+    "category_of_death",
 )
 
 
@@ -74,8 +86,13 @@ def load_file(path: Path, settings: Settings, *, replace: bool = False, progress
     """``python app.py load PATH``: read, validate and load one extract file."""
     extract = read_extract(path, max_bytes=settings.max_extract_mb * 1_000_000, progress=progress)
     summary = load_rows(
-        extract.rows, settings, source_name=extract.source_name, source_sha256=extract.sha256,
-        replace=replace, as_at=date.today(), progress=progress,
+        extract.rows,
+        settings,
+        source_name=extract.source_name,
+        source_sha256=extract.sha256,
+        replace=replace,
+        as_at=date.today(),
+        progress=progress,
     )
     return LoadSummary(**{**summary.__dict__, "ignored_columns": extract.ignored_columns})
 
@@ -100,8 +117,7 @@ def load_rows(
     if validated.good.height == 0:
         report = _write_report(settings, validated, load_id=0)
         raise ExtractUnusable(
-            f"{source_name}: no row could be loaded; all {rows.height:,} rows were rejected "
-            f"(reasons in {report})"
+            f"{source_name}: no row could be loaded; all {rows.height:,} rows were rejected (reasons in {report})"
         )
     _say(progress, "writing the deaths store")
     with rewrite(settings.store_path, fresh=replace) as conn:
@@ -113,15 +129,31 @@ def load_rows(
         _quarantine(conn, validated.rejected, load_id)
         conn.execute(
             "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, source_name, source_sha256, datetime.now(UTC).replace(tzinfo=None),
-             rows.height, new, updated, unchanged, validated.rejected.height, synthetic],
+            [
+                load_id,
+                source_name,
+                source_sha256,
+                datetime.now(UTC).replace(tzinfo=None),
+                rows.height,
+                new,
+                updated,
+                unchanged,
+                validated.rejected.height,
+                synthetic,
+            ],
         )
         set_meta(conn, "data_as_at", as_at.isoformat())
     report = _write_report(settings, validated, load_id) if validated.rejected.height else None
     return LoadSummary(
-        load_id=load_id, source_name=source_name, rows_read=rows.height, rows_new=new,
-        rows_updated=updated, rows_unchanged=unchanged, rows_rejected=validated.rejected.height,
-        report_path=report, synthetic=synthetic,
+        load_id=load_id,
+        source_name=source_name,
+        rows_read=rows.height,
+        rows_new=new,
+        rows_updated=updated,
+        rows_unchanged=unchanged,
+        rows_rejected=validated.rejected.height,
+        report_path=report,
+        synthetic=synthetic,
     )
 
 
@@ -142,9 +174,7 @@ def _synthetic(good: pl.DataFrame, source_name: str) -> bool:
 def _refuse_mixing(conn: duckdb.DuckDBPyConnection, synthetic: bool, source_name: str) -> None:
     """A store holds real deaths or synthetic ones, never both, so that the
     synthetic-data notice can never be wrong."""
-    row = conn.execute(
-        "SELECT bool_or(starts_with(case_id, ?)) FROM deaths", [codes.DEMO_CASE_PREFIX]
-    ).fetchall()[0]
+    row = conn.execute("SELECT bool_or(starts_with(case_id, ?)) FROM deaths", [codes.DEMO_CASE_PREFIX]).fetchall()[0]
     holds_synthetic = row[0]
     if holds_synthetic is None or bool(holds_synthetic) == synthetic:
         return

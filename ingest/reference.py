@@ -34,13 +34,8 @@ def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 def read_reference(folder: Path) -> Reference:
     cdops = _dates(_csv(folder / "cdops.csv"), "valid_from", "valid_to")
     successors = dict(zip(cdops["cdop_code"], cdops["successor_code"], strict=True))
-    cdops = cdops.with_columns(
-        current_code=pl.Series([_current(code, successors) for code in cdops["cdop_code"]])
-    )
-    cdop_las = (
-        cdops.select("cdop_code", la_code=pl.col("la_codes").str.split(";"))
-        .explode("la_code")
-    )
+    cdops = cdops.with_columns(current_code=pl.Series([_current(code, successors) for code in cdops["cdop_code"]]))
+    cdop_las = cdops.select("cdop_code", la_code=pl.col("la_codes").str.split(";")).explode("la_code")
     sites = _dates(_csv(folder / "sites.csv"), "opened", "closed").with_columns(
         pl.col("latitude", "longitude").cast(pl.Float64),
         *(pl.col(c) == "true" for c in BOOL_COLUMNS),

@@ -78,8 +78,25 @@ CUMBRIA_DISTRICTS = {
 }
 
 _KEEP_UPPER = {
-    "NHS", "II", "HQ", "UCH", "RVI", "QMC", "LHB", "CDC", "GSTT", "KMH", "MKGH",
-    "EPACT", "EPMA", "BCP", "RBH", "LLR", "N.FOREST", "ICB", "UK",
+    "NHS",
+    "II",
+    "HQ",
+    "UCH",
+    "RVI",
+    "QMC",
+    "LHB",
+    "CDC",
+    "GSTT",
+    "KMH",
+    "MKGH",
+    "EPACT",
+    "EPMA",
+    "BCP",
+    "RBH",
+    "LLR",
+    "N.FOREST",
+    "ICB",
+    "UK",
 }
 _SMALL_WORDS = {"and", "of", "the", "for", "upon", "on", "in", "at", "le", "under", "with"}
 
@@ -89,7 +106,7 @@ def title_case(name: str) -> str:
     words = name.replace("’", "'").split()
     out = []
     for index, word in enumerate(words):
-        if word.upper() in _KEEP_UPPER or re.fullmatch(r"\(?[A-Z]{1,2}\d[\w)]*", word):
+        if word.strip("()").upper() in _KEEP_UPPER or re.fullmatch(r"\(?[A-Z]{1,2}\d[\w)]*", word):
             out.append(word.upper())
             continue
         parts = word.lower().split("-")
@@ -107,7 +124,7 @@ def title_case(name: str) -> str:
 def _capitalise(word: str) -> str:
     for i, char in enumerate(word):
         if char.isalpha():
-            return word[:i] + char.upper() + word[i + 1:]
+            return word[:i] + char.upper() + word[i + 1 :]
     return word
 
 
@@ -202,8 +219,18 @@ def build(source: Path, out: Path = REFERENCE_DIR) -> None:
         raise ValueError(f"site_units.csv names sites not in the source: {sorted(missing_units)}")
     sites.sort(key=lambda s: str(s["site_code"]))
     site_fields = [
-        "site_code", "site_name", "trust_code", "postcode", "latitude", "longitude",
-        "lad_code", "la_code", "country", *UNIT_COLUMNS.values(), "opened", "closed",
+        "site_code",
+        "site_name",
+        "trust_code",
+        "postcode",
+        "latitude",
+        "longitude",
+        "lad_code",
+        "la_code",
+        "country",
+        *UNIT_COLUMNS.values(),
+        "opened",
+        "closed",
     ]
     _write(out / "sites.csv", site_fields, sites)
 
@@ -216,9 +243,7 @@ def build(source: Path, out: Path = REFERENCE_DIR) -> None:
         # Welsh health boards are missing from the trust file; the site file names them.
         src = trusts_source.get(trust_code) or {"trust_name": site_trust_names[trust_code], "postcode": ""}
         country = str(trust_sites[0]["country"])
-        regions_seen = Counter(
-            las[str(s["la_code"])]["region_code"] for s in trust_sites if s["country"] == "England"
-        )
+        regions_seen = Counter(las[str(s["la_code"])]["region_code"] for s in trust_sites if s["country"] == "England")
         if country == "Wales":
             trust_type = "local health board"
         elif trust_code in SPECIALIST_CHILDRENS_TRUSTS:
@@ -227,14 +252,16 @@ def build(source: Path, out: Path = REFERENCE_DIR) -> None:
             trust_type = "acute"
         else:
             trust_type = "community or other"
-        trusts.append({
-            "trust_code": trust_code,
-            "trust_name": title_case(src["trust_name"]),
-            "trust_type": trust_type,
-            "region_code": regions_seen.most_common(1)[0][0] if regions_seen else "",
-            "country": country,
-            "postcode": src["postcode"],
-        })
+        trusts.append(
+            {
+                "trust_code": trust_code,
+                "trust_name": title_case(src["trust_name"]),
+                "trust_type": trust_type,
+                "region_code": regions_seen.most_common(1)[0][0] if regions_seen else "",
+                "country": country,
+                "postcode": src["postcode"],
+            }
+        )
     _write(out / "trusts.csv", ["trust_code", "trust_name", "trust_type", "region_code", "country", "postcode"], trusts)
 
     footprint = derive_footprint(sites, cdops)
@@ -256,12 +283,14 @@ def derive_footprint(sites: list[dict[str, object]], cdops: list[dict[str, str]]
     for trust_code, la_codes in sorted(trust_las.items()):
         for cdop in cdops:
             if la_codes & set(cdop["la_codes"].split(";")):
-                rows.append({
-                    "trust_code": trust_code,
-                    "cdop_code": cdop["cdop_code"],
-                    "valid_from": max(cdop["valid_from"], NCMD_START),
-                    "valid_to": cdop["valid_to"],
-                })
+                rows.append(
+                    {
+                        "trust_code": trust_code,
+                        "cdop_code": cdop["cdop_code"],
+                        "valid_from": max(cdop["valid_from"], NCMD_START),
+                        "valid_to": cdop["valid_to"],
+                    }
+                )
     return sorted(rows, key=lambda r: (r["trust_code"], r["valid_from"], r["cdop_code"]))
 
 

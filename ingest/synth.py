@@ -82,7 +82,8 @@ def generate(reference: Reference, populations: dict[str, float], *, seed: int, 
     completed = _review_completed(rng, dod, notified, category, expected)
     is_completed = ~np.isnat(completed)
     status = np.where(
-        is_completed, "completed",
+        is_completed,
+        "completed",
         np.where((np.datetime64(cal.AS_AT) - notified).astype(int) > 60, "under_review", "notified"),
     )
     reviewing = _reviewing_cdop(rng, reference, sites, residence, site_index, dod, completed, category, kind)
@@ -291,10 +292,15 @@ def _choose_sites(
     change_days = sorted({d for d in (*sites.opened, *sites.closed) if not np.isnat(d)})
     period = np.searchsorted(np.array(change_days, dtype="datetime64[D]"), dod, side="right")
     chosen = np.full(residence.size, -1, dtype=np.int64)
-    keys = pl.DataFrame({
-        "residence": residence.astype(str), "kind": kind.astype(str), "period": period,
-        "wales": in_wales, "row": np.arange(residence.size),
-    }).filter(pl.Series(hospital))
+    keys = pl.DataFrame(
+        {
+            "residence": residence.astype(str),
+            "kind": kind.astype(str),
+            "period": period,
+            "wales": in_wales,
+            "row": np.arange(residence.size),
+        }
+    ).filter(pl.Series(hospital))
     kind_base = {k: _kind_weights(sites, k) for k in cal.HOSPITAL_KINDS}
     distances: dict[str, np.ndarray] = {}
     for (res, kind_name, period_index, wales), group in keys.group_by(
@@ -342,8 +348,9 @@ def _expected(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
 
 
 def _notification_dates(rng: np.random.Generator, dod: np.ndarray) -> np.ndarray:
-    lag = rng.choice([0, 1, 2, 3, 5, 7, 14, 30, 60], size=dod.size,
-                     p=[0.30, 0.30, 0.12, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02])
+    lag = rng.choice(
+        [0, 1, 2, 3, 5, 7, 14, 30, 60], size=dod.size, p=[0.30, 0.30, 0.12, 0.08, 0.06, 0.05, 0.04, 0.03, 0.02]
+    )
     return np.minimum(dod + lag, np.datetime64(cal.AS_AT))
 
 
@@ -414,9 +421,7 @@ def _cdop_of_residence(reference: Reference, residence: np.ndarray, day: np.ndar
     return result
 
 
-def _cdop_of_hospital(
-    reference: Reference, sites: SiteTable, site_index: np.ndarray, day: np.ndarray
-) -> np.ndarray:
+def _cdop_of_hospital(reference: Reference, sites: SiteTable, site_index: np.ndarray, day: np.ndarray) -> np.ndarray:
     """The CDOP whose footprint holds the hospital's trust on ``day``; where a
     trust lies in two footprints, the one covering the site's own area."""
     result = np.full(site_index.size, None, dtype=object)
@@ -427,11 +432,11 @@ def _cdop_of_hospital(
     las_of = dict(zip(members["cdop_code"], members["la_code"].to_list(), strict=True))
     footprint = reference.footprint
     for prefer_own_area in (False, True):
-        for row, (trust_code, cdop_code) in enumerate(zip(footprint["trust_code"], footprint["cdop_code"],
-                                                          strict=True)):
+        for row, (trust_code, cdop_code) in enumerate(
+            zip(footprint["trust_code"], footprint["cdop_code"], strict=True)
+        ):
             mask = (trust == trust_code) & _valid_on(footprint, row, day)
             if prefer_own_area:
                 mask &= np.isin(site_la, las_of[cdop_code])
             result[mask] = cdop_code
     return result
-

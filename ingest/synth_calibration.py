@@ -12,7 +12,13 @@ from datetime import date
 # published: child deaths notified per financial year (start year -> deaths).
 # 2025/26 is not yet published: assumed close to the previous two years.
 DEATHS_PER_FINANCIAL_YEAR: dict[int, int] = {
-    2019: 3414, 2020: 3056, 2021: 3454, 2022: 3743, 2023: 3577, 2024: 3492, 2025: 3500,
+    2019: 3414,
+    2020: 3056,
+    2021: 3454,
+    2022: 3743,
+    2023: 3577,
+    2024: 3492,
+    2025: 3500,
 }
 FIRST_DAY = date(2019, 4, 1)
 AS_AT = date(2026, 3, 31)  # the synthetic extract is "as at" the end of 2025/26
@@ -20,7 +26,12 @@ AS_AT = date(2026, 3, 31)  # the synthetic extract is "as at" the end of 2025/26
 # published: ~61-64% infants, ~42-43% neonates; the older bands are assumed
 # from NCMD's typical age profile.
 AGE_GROUP_SHARES: dict[str, float] = {
-    "0-27d": 0.425, "28-364d": 0.200, "1-4y": 0.110, "5-9y": 0.060, "10-14y": 0.085, "15-17y": 0.120,
+    "0-27d": 0.425,
+    "28-364d": 0.200,
+    "1-4y": 0.110,
+    "5-9y": 0.060,
+    "10-14y": 0.085,
+    "15-17y": 0.120,
 }
 MALE_SHARE = 0.56  # published: about 56% boys
 
@@ -28,10 +39,18 @@ MALE_SHARE = 0.56  # published: about 56% boys
 # primer's ranges; Mixed and Other assumed). assumed: shares of the child
 # population (rounded from the 2021 census for under-18s in England).
 ETHNIC_RATE_PER_100K: dict[str, float] = {
-    "asian": 49.5, "black": 56.5, "mixed": 30.0, "white": 24.5, "other": 33.0,
+    "asian": 49.5,
+    "black": 56.5,
+    "mixed": 30.0,
+    "white": 24.5,
+    "other": 33.0,
 }
 ETHNIC_POPULATION_SHARE: dict[str, float] = {
-    "asian": 0.125, "black": 0.055, "mixed": 0.065, "white": 0.725, "other": 0.030,
+    "asian": 0.125,
+    "black": 0.055,
+    "mixed": 0.065,
+    "white": 0.725,
+    "other": 0.030,
 }
 ETHNICITY_NOT_KNOWN = 0.02  # assumed
 
@@ -45,75 +64,105 @@ CHILD_POPULATION_ENGLAND = 12_150_000  # assumed: sum of data/synthetic/la_child
 
 # Residence of children who die in England but live elsewhere (assumed).
 NON_ENGLAND_RESIDENCE_SHARE: dict[str, float] = {
-    "W92000004": 0.008, "S92000003": 0.002, "N92000002": 0.002, "Z99999999": 0.006,
+    "W92000004": 0.008,
+    "S92000003": 0.002,
+    "N92000002": 0.002,
+    "Z99999999": 0.006,
 }
 
 # assumed: category of death (1-10) by age group, before review reveals it.
 CATEGORY_BY_AGE: dict[str, list[float]] = {
     #          1      2     3      4      5     6      7     8      9     10
-    "0-27d":   [0.003, 0.0, 0.002, 0.004, 0.02, 0.01, 0.30, 0.62, 0.03, 0.011],
+    "0-27d": [0.003, 0.0, 0.002, 0.004, 0.02, 0.01, 0.30, 0.62, 0.03, 0.011],
     "28-364d": [0.04, 0.0, 0.02, 0.02, 0.10, 0.08, 0.28, 0.12, 0.13, 0.21],
-    "1-4y":    [0.05, 0.0, 0.10, 0.14, 0.15, 0.10, 0.25, 0.02, 0.12, 0.07],
-    "5-9y":    [0.03, 0.0, 0.12, 0.28, 0.12, 0.14, 0.18, 0.02, 0.09, 0.02],
-    "10-14y":  [0.03, 0.15, 0.14, 0.20, 0.12, 0.14, 0.13, 0.0, 0.07, 0.02],
-    "15-17y":  [0.05, 0.28, 0.24, 0.12, 0.09, 0.10, 0.07, 0.0, 0.04, 0.01],
+    "1-4y": [0.05, 0.0, 0.10, 0.14, 0.15, 0.10, 0.25, 0.02, 0.12, 0.07],
+    "5-9y": [0.03, 0.0, 0.12, 0.28, 0.12, 0.14, 0.18, 0.02, 0.09, 0.02],
+    "10-14y": [0.03, 0.15, 0.14, 0.20, 0.12, 0.14, 0.13, 0.0, 0.07, 0.02],
+    "15-17y": [0.05, 0.28, 0.24, 0.12, 0.09, 0.10, 0.07, 0.0, 0.04, 0.01],
 }
 
 PLACE_TYPES = ["hospital", "hospice", "home", "public_place", "other", "abroad", "not_known"]
 # assumed: place of death by category, tuned so that ~77% die in hospital
 # (published: 75-80%; LLR 2024/25: 77% hospital, 20% home, 1% hospice, 1% abroad).
 PLACE_TYPE_BY_CATEGORY: dict[int, list[float]] = {
-    1:  [0.75, 0.00, 0.20, 0.03, 0.010, 0.005, 0.005],
-    2:  [0.15, 0.00, 0.45, 0.35, 0.030, 0.010, 0.010],
-    3:  [0.50, 0.00, 0.10, 0.36, 0.020, 0.015, 0.005],
-    4:  [0.45, 0.20, 0.33, 0.00, 0.005, 0.010, 0.005],
-    5:  [0.88, 0.00, 0.08, 0.01, 0.010, 0.015, 0.005],
-    6:  [0.70, 0.10, 0.17, 0.00, 0.010, 0.015, 0.005],
-    7:  [0.80, 0.07, 0.11, 0.00, 0.005, 0.010, 0.005],
-    8:  [0.96, 0.01, 0.02, 0.00, 0.005, 0.004, 0.001],
-    9:  [0.90, 0.01, 0.07, 0.00, 0.005, 0.010, 0.005],
+    1: [0.75, 0.00, 0.20, 0.03, 0.010, 0.005, 0.005],
+    2: [0.15, 0.00, 0.45, 0.35, 0.030, 0.010, 0.010],
+    3: [0.50, 0.00, 0.10, 0.36, 0.020, 0.015, 0.005],
+    4: [0.45, 0.20, 0.33, 0.00, 0.005, 0.010, 0.005],
+    5: [0.88, 0.00, 0.08, 0.01, 0.010, 0.015, 0.005],
+    6: [0.70, 0.10, 0.17, 0.00, 0.010, 0.015, 0.005],
+    7: [0.80, 0.07, 0.11, 0.00, 0.005, 0.010, 0.005],
+    8: [0.96, 0.01, 0.02, 0.00, 0.005, 0.004, 0.001],
+    9: [0.90, 0.01, 0.07, 0.00, 0.005, 0.010, 0.005],
     10: [0.55, 0.00, 0.40, 0.02, 0.020, 0.005, 0.005],
 }
 
 # Where in hospital: "neonatal_unit" becomes nicu/lnu/scu by the chosen site.
 HOSPITAL_KINDS = [
-    "neonatal_unit", "delivery_suite", "picu", "ed", "paediatric_ward", "adult_icu", "theatre",
-    "other_ward", "not_known",
+    "neonatal_unit",
+    "delivery_suite",
+    "picu",
+    "ed",
+    "paediatric_ward",
+    "adult_icu",
+    "theatre",
+    "other_ward",
+    "not_known",
 ]
 KIND_BY_AGE: dict[str, list[float]] = {
-    "0-27d":   [0.74, 0.16, 0.04, 0.02, 0.01, 0.00, 0.01, 0.005, 0.015],
+    "0-27d": [0.74, 0.16, 0.04, 0.02, 0.01, 0.00, 0.01, 0.005, 0.015],
     "28-364d": [0.22, 0.00, 0.38, 0.22, 0.12, 0.00, 0.02, 0.010, 0.030],
-    "1-4y":    [0.00, 0.00, 0.40, 0.27, 0.20, 0.02, 0.03, 0.040, 0.040],
-    "5-9y":    [0.00, 0.00, 0.40, 0.27, 0.20, 0.02, 0.03, 0.040, 0.040],
-    "10-14y":  [0.00, 0.00, 0.40, 0.27, 0.20, 0.02, 0.03, 0.040, 0.040],
-    "15-17y":  [0.00, 0.00, 0.30, 0.30, 0.15, 0.12, 0.03, 0.060, 0.040],
+    "1-4y": [0.00, 0.00, 0.40, 0.27, 0.20, 0.02, 0.03, 0.040, 0.040],
+    "5-9y": [0.00, 0.00, 0.40, 0.27, 0.20, 0.02, 0.03, 0.040, 0.040],
+    "10-14y": [0.00, 0.00, 0.40, 0.27, 0.20, 0.02, 0.03, 0.040, 0.040],
+    "15-17y": [0.00, 0.00, 0.30, 0.30, 0.15, 0.12, 0.03, 0.060, 0.040],
 }
 # Categories whose deaths in hospital follow their own pattern, at any age
 # over 27 days (sudden deaths come through the emergency department).
 KIND_BY_CATEGORY: dict[int, list[float]] = {
-    2:  [0.0, 0.0, 0.35, 0.40, 0.05, 0.15, 0.00, 0.03, 0.02],
-    3:  [0.0, 0.0, 0.35, 0.45, 0.05, 0.08, 0.03, 0.02, 0.02],
-    4:  [0.0, 0.0, 0.25, 0.02, 0.55, 0.03, 0.00, 0.12, 0.03],
+    2: [0.0, 0.0, 0.35, 0.40, 0.05, 0.15, 0.00, 0.03, 0.02],
+    3: [0.0, 0.0, 0.35, 0.45, 0.05, 0.08, 0.03, 0.02, 0.02],
+    4: [0.0, 0.0, 0.25, 0.02, 0.55, 0.03, 0.00, 0.12, 0.03],
     10: [0.0, 0.0, 0.10, 0.85, 0.03, 0.00, 0.00, 0.00, 0.02],
 }
 
 # assumed: how far families travel for each kind of care (km), and how much
 # a unit's level draws deaths to it (tertiary units take transfers).
 DISTANCE_SCALE_KM: dict[str, float] = {
-    "neonatal_unit": 20, "delivery_suite": 8, "picu": 25, "ed": 6, "paediatric_ward": 8,
-    "adult_icu": 10, "theatre": 40, "other_ward": 10, "not_known": 8,
+    "neonatal_unit": 20,
+    "delivery_suite": 8,
+    "picu": 25,
+    "ed": 6,
+    "paediatric_ward": 8,
+    "adult_icu": 10,
+    "theatre": 40,
+    "other_ward": 10,
+    "not_known": 8,
 }
 NEONATAL_LEVEL_WEIGHT = {"nicu": 10.0, "lnu": 2.0, "scu": 0.5}
 
 # assumed: share of English residents' hospital deaths that happen in a Welsh
 # hospital (outside the report), for border authorities.
 WELSH_HOSPITAL_SHARE: dict[str, float] = {
-    "E06000050": 0.06, "E06000051": 0.05, "E06000019": 0.05, "E08000015": 0.01, "E10000013": 0.01,
+    "E06000050": 0.06,
+    "E06000051": 0.05,
+    "E06000019": 0.05,
+    "E08000015": 0.01,
+    "E10000013": 0.01,
 }
 
 # assumed: chance a death is expected, by category.
 EXPECTED_BY_CATEGORY: dict[int, float] = {
-    1: 0.02, 2: 0.0, 3: 0.02, 4: 0.90, 5: 0.35, 6: 0.75, 7: 0.80, 8: 0.70, 9: 0.30, 10: 0.0,
+    1: 0.02,
+    2: 0.0,
+    3: 0.02,
+    4: 0.90,
+    5: 0.35,
+    6: 0.75,
+    7: 0.80,
+    8: 0.70,
+    9: 0.30,
+    10: 0.0,
 }
 
 # assumed: reviews take months to years; unexpected deaths wait for inquests.

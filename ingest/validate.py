@@ -16,7 +16,12 @@ from ingest.extract import EXTRACT_COLUMNS, SOURCE_ROW
 from queries import codes
 
 CODE_COLUMNS = (
-    "sex", "ethnic_group", "place_of_death_type", "place_in_hospital", "expected_death", "review_status",
+    "sex",
+    "ethnic_group",
+    "place_of_death_type",
+    "place_in_hospital",
+    "expected_death",
+    "review_status",
 )
 UPPER_COLUMNS = ("site_code", "residence_la_code", "reviewing_cdop_code")
 ALIASES: dict[str, dict[str, str]] = {
@@ -24,10 +29,18 @@ ALIASES: dict[str, dict[str, str]] = {
     "ethnic_group": {"unknown": "not_known", "not_stated": "not_known"},
     "place_of_death_type": {"unknown": "not_known"},
     "place_in_hospital": {
-        "unknown": "not_known", "a&e": "ed", "emergency_department": "ed", "labour_ward": "delivery_suite",
+        "unknown": "not_known",
+        "a&e": "ed",
+        "emergency_department": "ed",
+        "labour_ward": "delivery_suite",
     },
     "expected_death": {
-        "y": "yes", "n": "no", "true": "yes", "false": "no", "expected": "yes", "unexpected": "no",
+        "y": "yes",
+        "n": "no",
+        "true": "yes",
+        "false": "no",
+        "expected": "yes",
+        "unexpected": "no",
         "unknown": "not_known",
     },
     "review_status": {"review_completed": "completed", "closed": "completed", "in_review": "under_review"},
@@ -115,6 +128,7 @@ def _parse_date(column: str) -> pl.Expr:
 def _age_years() -> pl.Expr:
     """Completed years of age, from the date of death and the age in days."""
     born = pl.col("dod") - pl.duration(days=pl.col("age"))
+
     def month_day(day: pl.Expr) -> pl.Expr:  # 1 March -> 301; Int32 so that it cannot overflow
         return day.dt.month().cast(pl.Int32) * 100 + day.dt.day().cast(pl.Int32)
 
@@ -127,9 +141,12 @@ def _age_group() -> pl.Expr:
     return (
         pl.when(years == 0)
         .then(pl.when(pl.col("age") < 28).then(pl.lit("0-27d")).otherwise(pl.lit("28-364d")))
-        .when(years <= 4).then(pl.lit("1-4y"))
-        .when(years <= 9).then(pl.lit("5-9y"))
-        .when(years <= 14).then(pl.lit("10-14y"))
+        .when(years <= 4)
+        .then(pl.lit("1-4y"))
+        .when(years <= 9)
+        .then(pl.lit("5-9y"))
+        .when(years <= 14)
+        .then(pl.lit("10-14y"))
         .otherwise(pl.lit("15-17y"))
     )
 
@@ -198,8 +215,7 @@ def _rules(known: KnownCodes, today: date) -> list[tuple[pl.Expr, pl.Expr]]:
         _missing("ethnic_group"),
         _one_of("ethnic_group", list(codes.ETHNIC_GROUPS)),
         (
-            pl.col("imd_decile").is_not_null()
-            & (pl.col("imd").is_null() | ~pl.col("imd").is_between(1, 10)),
+            pl.col("imd_decile").is_not_null() & (pl.col("imd").is_null() | ~pl.col("imd").is_between(1, 10)),
             pl.format("imd_decile '{}' is not a whole number from 1 to 10", _shown("imd_decile")),
         ),
         _missing("place_of_death_type"),
@@ -229,8 +245,9 @@ def _rules(known: KnownCodes, today: date) -> list[tuple[pl.Expr, pl.Expr]]:
         (
             pl.col("reviewing_cdop_code").is_not_null()
             & ~pl.col("reviewing_cdop_code").is_in(sorted(known.cdop_codes)),
-            pl.format("reviewing_cdop_code '{}' is not a known CDOP (data/reference/cdops.csv)",
-                      _shown("reviewing_cdop_code")),
+            pl.format(
+                "reviewing_cdop_code '{}' is not a known CDOP (data/reference/cdops.csv)", _shown("reviewing_cdop_code")
+            ),
         ),
         _missing("expected_death"),
         _one_of("expected_death", list(codes.EXPECTED_DEATH)),

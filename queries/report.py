@@ -32,25 +32,35 @@ class Dimension:
 
 DIMENSIONS: dict[str, Dimension] = {
     "trust": Dimension(
-        ("f.trust_code", "t.trust_name"), ("trust_name", "trust_code"),
+        ("f.trust_code", "t.trust_name"),
+        ("trust_name", "trust_code"),
         join="JOIN ref_trusts AS t ON t.trust_code = f.trust_code",
     ),
     "site": Dimension(("f.site_code", "f.site_name", "f.trust_code AS site_trust_code"), ("site_name", "site_code")),
-    "place": Dimension(("f.place_in_hospital AS place",), ("place",), labels=codes.PLACES_IN_HOSPITAL,
-                       order=tuple(codes.PLACES_IN_HOSPITAL)),
+    "place": Dimension(
+        ("f.place_in_hospital AS place",),
+        ("place",),
+        labels=codes.PLACES_IN_HOSPITAL,
+        order=tuple(codes.PLACES_IN_HOSPITAL),
+    ),
     "age_group": Dimension(("f.age_group",), ("age_group",), labels=codes.AGE_GROUPS, order=tuple(codes.AGE_GROUPS)),
     "reviewing_cdop": Dimension(
-        (f"coalesce(f.reviewing_cdop_code, '{codes.UNASSIGNED}') AS reviewing_cdop_code",
-         "coalesce(c.cdop_name, 'Not yet assigned') AS reviewing_cdop_name"),
+        (
+            f"coalesce(f.reviewing_cdop_code, '{codes.UNASSIGNED}') AS reviewing_cdop_code",
+            "coalesce(c.cdop_name, 'Not yet assigned') AS reviewing_cdop_name",
+        ),
         ("reviewing_cdop_name", "reviewing_cdop_code"),
         join="LEFT JOIN ref_cdops AS c ON c.cdop_code = f.reviewing_cdop_code",
     ),
-    "review_group": Dimension(("f.review_group",), ("review_group",), labels=codes.REVIEW_GROUPS,
-                              order=tuple(codes.REVIEW_GROUPS)),
-    "residence_group": Dimension(("f.residence_group",), ("residence_group",), labels=codes.RESIDENCE_GROUPS,
-                                 order=tuple(codes.RESIDENCE_GROUPS)),
-    "review_status": Dimension(("f.review_status",), ("review_status",), labels=codes.REVIEW_STATUSES,
-                               order=tuple(codes.REVIEW_STATUSES)),
+    "review_group": Dimension(
+        ("f.review_group",), ("review_group",), labels=codes.REVIEW_GROUPS, order=tuple(codes.REVIEW_GROUPS)
+    ),
+    "residence_group": Dimension(
+        ("f.residence_group",), ("residence_group",), labels=codes.RESIDENCE_GROUPS, order=tuple(codes.RESIDENCE_GROUPS)
+    ),
+    "review_status": Dimension(
+        ("f.review_status",), ("review_status",), labels=codes.REVIEW_STATUSES, order=tuple(codes.REVIEW_STATUSES)
+    ),
     "financial_year": Dimension(("f.financial_year",), ("financial_year",)),
     "quarter": Dimension(
         ("f.financial_year", "CAST((month(f.date_of_death) + 8) % 12 // 3 + 1 AS TINYINT) AS fy_quarter"),
@@ -148,22 +158,27 @@ def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]
             END AS review_group
         FROM report_deaths AS r
         LEFT JOIN local_pairs AS lp ON lp.cdop_code = r.reviewing_cdop_code AND lp.trust_code = r.trust_code
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
     ),
     f AS (SELECT * FROM scoped {residence_where})
     """
     return sql, params
 
 
-def _query(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, body: str,
-           extra: dict[str, object] | None = None) -> pl.DataFrame:
+def _query(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, body: str, extra: dict[str, object] | None = None
+) -> pl.DataFrame:
     ctes, params = _scoped_sql(scope, filters)
     return conn.sql(f"WITH {ctes} {body}", params={**params, **(extra or {})}).pl()
 
 
 def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
     """One row: deaths, residents and non-residents, and who reviews them."""
-    return _query(conn, scope, filters, """
+    return _query(
+        conn,
+        scope,
+        filters,
+        """
         SELECT count(*) AS deaths,
                count(*) FILTER (WHERE residence_group = 'footprint') AS residents,
                count(*) FILTER (WHERE residence_group IN ('england', 'uk_other', 'outside_uk')) AS non_residents,
@@ -175,7 +190,8 @@ def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) ->
                count(*) FILTER (WHERE review_group = 'other') AS reviewed_by_another_cdop,
                count(*) FILTER (WHERE review_group = 'unassigned') AS not_yet_assigned
         FROM f
-    """)
+    """,
+    )
 
 
 def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
@@ -198,7 +214,8 @@ def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
         key = dim.keys[0]
         if dim.labels is not None:
             frame = frame.with_columns(
-                pl.col(key).replace_strict(dim.labels, default="Not known", return_dtype=pl.String)
+                pl.col(key)
+                .replace_strict(dim.labels, default="Not known", return_dtype=pl.String)
                 .alias(f"{key}_label")
             )
         if dim.order:
@@ -253,14 +270,13 @@ def by_period(
     frame = counts(conn, scope, filters, [grain] if split is None else [grain, split])
     periods = _period_frame(conn, scope, filters, grain)
     if split is not None:
-        split_keys = frame.select(
-            [c for c in frame.columns if c not in (*DIMENSIONS[grain].keys, "deaths")]
-        ).unique(maintain_order=True)
+        split_keys = frame.select([c for c in frame.columns if c not in (*DIMENSIONS[grain].keys, "deaths")]).unique(
+            maintain_order=True
+        )
         periods = periods.join(split_keys, how="cross")
     keys = [c for c in periods.columns if c != "period"]
-    return (
-        periods.join(frame.select([*keys, "deaths"]), on=keys, how="left", nulls_equal=True)
-        .with_columns(pl.col("deaths").fill_null(0))
+    return periods.join(frame.select([*keys, "deaths"]), on=keys, how="left", nulls_equal=True).with_columns(
+        pl.col("deaths").fill_null(0)
     )
 
 
@@ -278,7 +294,8 @@ def _period_frame(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filter
         return _empty_periods(grain)
     months = pl.date_range(date(first.year, first.month, 1), last, interval="1mo", eager=True)
     frame = pl.DataFrame({"month": months}).with_columns(
-        (pl.col("month").dt.year() - (pl.col("month").dt.month() < 4).cast(pl.Int32)).cast(pl.Int16)
+        (pl.col("month").dt.year() - (pl.col("month").dt.month() < 4).cast(pl.Int32))
+        .cast(pl.Int16)
         .alias("financial_year"),
         ((pl.col("month").dt.month() + 8) % 12 // 3 + 1).cast(pl.Int8).alias("fy_quarter"),
     )
@@ -286,8 +303,10 @@ def _period_frame(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filter
         return frame.select("month", pl.col("month").dt.strftime("%b %Y").alias("period"))
     fy_label = pl.col("financial_year").map_elements(codes.financial_year_label, return_dtype=pl.String)
     if grain == "quarter":
-        return frame.select("financial_year", "fy_quarter").unique(maintain_order=True).with_columns(
-            (fy_label + pl.lit(" Q") + pl.col("fy_quarter").cast(pl.String)).alias("period")
+        return (
+            frame.select("financial_year", "fy_quarter")
+            .unique(maintain_order=True)
+            .with_columns((fy_label + pl.lit(" Q") + pl.col("fy_quarter").cast(pl.String)).alias("period"))
         )
     return frame.select("financial_year").unique(maintain_order=True).with_columns(fy_label.alias("period"))
 
@@ -320,12 +339,18 @@ def case_list(
     order.append("f.case_ref")  # a total order, so pages never overlap
     limit = max(0, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
-    frame = _query(conn, scope, filters, f"""
-        SELECT {', '.join(f'{expr} AS {name}' for name, expr in CASE_COLUMNS.items())}
+    frame = _query(
+        conn,
+        scope,
+        filters,
+        f"""
+        SELECT {", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())}
         FROM f {CASE_JOINS}
-        ORDER BY {', '.join(order)}
+        ORDER BY {", ".join(order)}
         LIMIT $limit OFFSET $offset
-    """, {"limit": limit, "offset": offset})
+    """,
+        {"limit": limit, "offset": offset},
+    )
     return label_cases(frame)
 
 
@@ -334,12 +359,15 @@ def iter_cases(
 ) -> Iterator[pl.DataFrame]:
     """Every case in view, in batches (for streaming a CSV without holding it all)."""
     ctes, params = _scoped_sql(scope, filters)
-    relation = conn.sql(f"""
+    relation = conn.sql(
+        f"""
         WITH {ctes}
-        SELECT {', '.join(f'{expr} AS {name}' for name, expr in CASE_COLUMNS.items())}
+        SELECT {", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())}
         FROM f {CASE_JOINS}
         ORDER BY f.date_of_death DESC, f.case_ref
-    """, params=params)
+    """,
+        params=params,
+    )
     for batch in relation.to_arrow_reader(batch_rows):
         yield label_cases(pl.from_arrow(batch))  # type: ignore[arg-type]
 
@@ -359,28 +387,40 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
     """What this scope may filter by: its own trusts and hospitals, the years it
     has deaths in, and the CDOPs reviewing deaths in its hospitals."""
     params = {"trusts": list(scope.trust_codes)}
-    trusts = conn.execute("""
+    trusts = conn.execute(
+        """
         SELECT trust_code, trust_name FROM ref_trusts
         WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[])) ORDER BY trust_name
-    """, params).fetchall()
-    sites = conn.execute("""
+    """,
+        params,
+    ).fetchall()
+    sites = conn.execute(
+        """
         SELECT s.site_code, s.site_name, s.trust_code FROM ref_sites AS s
         WHERE s.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND s.country = 'England'
           AND (s.nicu OR s.lnu OR s.scu OR s.picu OR s.ed OR s.maternity OR s.paediatric_ward
                OR s.site_code IN (SELECT DISTINCT site_code FROM report_deaths
                                   WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))))
         ORDER BY s.site_name
-    """, params).fetchall()
-    facts = conn.execute("""
+    """,
+        params,
+    ).fetchall()
+    facts = conn.execute(
+        """
         SELECT list(DISTINCT financial_year ORDER BY financial_year DESC), min(date_of_death), max(date_of_death)
         FROM report_deaths WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))
-    """, params).fetchall()[0]
-    reviewers = conn.execute("""
+    """,
+        params,
+    ).fetchall()[0]
+    reviewers = conn.execute(
+        """
         SELECT DISTINCT r.reviewing_cdop_code, c.cdop_name
         FROM report_deaths AS r JOIN ref_cdops AS c ON c.cdop_code = r.reviewing_cdop_code
         WHERE r.trust_code IN (SELECT unnest($trusts::VARCHAR[]))
         ORDER BY c.cdop_name
-    """, params).fetchall()
+    """,
+        params,
+    ).fetchall()
     years, first, last = facts if facts else ([], None, None)
     return FilterOptions(
         financial_years=tuple(Option(str(y), codes.financial_year_label(y)) for y in (years or [])),

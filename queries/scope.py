@@ -27,8 +27,15 @@ class Scope:
     def key(self) -> str:
         """A stable digest of everything that decides what this scope can see,
         for keying caches (a cache keyed without it would leak between users)."""
-        text = "|".join([str(self.england), self.day.isoformat(), ",".join(self.cdop_codes),
-                         ",".join(self.trust_codes), ",".join(self.la_codes)])
+        text = "|".join(
+            [
+                str(self.england),
+                self.day.isoformat(),
+                ",".join(self.cdop_codes),
+                ",".join(self.trust_codes),
+                ",".join(self.la_codes),
+            ]
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -41,32 +48,46 @@ _IN_FORCE = "valid_from <= $day AND (valid_to IS NULL OR valid_to > $day)"
 
 def cdop_scope(conn: duckdb.DuckDBPyConnection, cdop_codes: list[str] | tuple[str, ...], day: date) -> Scope:
     """The footprint of one or more CDOPs (a user may hold several) on ``day``.
-    Codes of CDOPs that merged are followed to their successor."""
+    Codes of CDOPs that merged are followed to the successor in force on ``day``."""
     if not cdop_codes:
         raise UnknownCdop("a CDOP scope needs at least one CDOP")
-    rows = conn.execute(
-        """
-        SELECT DISTINCT c.current_code, now.cdop_name
-        FROM ref_cdops AS c JOIN ref_cdops AS now ON now.cdop_code = c.current_code
-        WHERE c.cdop_code IN (SELECT unnest($codes::VARCHAR[]))
-          AND now.valid_from <= $day AND (now.valid_to IS NULL OR now.valid_to > $day)
-        ORDER BY 1
-        """,
-        {"codes": list(cdop_codes), "day": day},
-    ).fetchall()
-    found = {code for code, _ in rows}
+    cdops = {
+        str(code): (str(name), start, end, successor)
+        for code, name, start, end, successor in conn.execute(
+            "SELECT cdop_code, cdop_name, valid_from, valid_to, successor_code FROM ref_cdops"
+        ).fetchall()
+    }
+    found: dict[str, str] = {}
+    for code in cdop_codes:
+        # follow mergers and renames forward to the CDOP in force on the day
+        seen: set[str] = set()
+        while isinstance(code, str) and code in cdops and code not in seen:
+            seen.add(code)
+            name, start, end, successor = cdops[code]
+            if start <= day and (end is None or day < end):
+                found[code] = name
+                break
+            code = successor
     if not found:
-        raise UnknownCdop(f"no CDOP in force on {day:%d %B %Y} among {', '.join(cdop_codes)}")
+        raise UnknownCdop(f"no CDOP in force on {day:%d %B %Y} among {', '.join(map(str, cdop_codes))}")
     current = tuple(sorted(found))
-    trusts = _column(conn, f"""
+    trusts = _column(
+        conn,
+        f"""
         SELECT DISTINCT trust_code FROM ref_footprint
         WHERE cdop_code IN (SELECT unnest($codes::VARCHAR[])) AND {_IN_FORCE} ORDER BY 1
-    """, {"codes": list(current), "day": day})
-    las = _column(conn, """
+    """,
+        {"codes": list(current), "day": day},
+    )
+    las = _column(
+        conn,
+        """
         SELECT DISTINCT la_code FROM ref_cdop_las
         WHERE cdop_code IN (SELECT unnest($codes::VARCHAR[])) ORDER BY 1
-    """, {"codes": list(current)})
-    label = " and ".join(name for _, name in rows)
+    """,
+        {"codes": list(current)},
+    )
+    label = " and ".join(found[code] for code in current)
     return Scope(label=label, cdop_codes=current, trust_codes=trusts, la_codes=las, day=day)
 
 

@@ -1,0 +1,48 @@
+"""Shared fixtures: a small synthetic store built once per test session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest.demo import build_demo_store, synthetic_extract
+from queries.store import open_readonly
+from settings import Settings, load_settings
+
+DEMO_SEED = 7
+DEMO_SCALE = 0.3
+TODAY = date(2026, 11, 22)  # fixed "today" for scopes, so tests do not drift with the calendar
+
+
+def settings_for(folder: Path) -> Settings:
+    return load_settings({"DATA_DIR": str(folder)})
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    settings = settings_for(tmp_path_factory.mktemp("demo-store"))
+    build_demo_store(settings, seed=DEMO_SEED, scale=DEMO_SCALE, progress=False)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def demo_extract() -> pl.DataFrame:
+    """The very rows the demo store was built from, as text (the extract format)."""
+    return synthetic_extract(DEMO_SEED, DEMO_SCALE)
+
+
+@pytest.fixture
+def conn(demo_settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = open_readonly(demo_settings.store_path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def fresh_settings(tmp_path: Path) -> Settings:
+    return settings_for(tmp_path / "instance")
