@@ -320,8 +320,72 @@ def _empty_periods(grain: str) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def case_count(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> int:
-    return int(_query(conn, scope, filters, "SELECT count(*) AS n FROM f")["n"][0])
+# Column filters the case grid may send, per column: the SQL it filters and how.
+TEXT_FILTER_COLUMNS = ("case_ref", "trust_name", "site_name", "reviewing_cdop")
+TEXT_OPERATORS = {"contains": "%{}%", "startsWith": "{}%", "endsWith": "%{}", "equals": "{}"}
+DATE_OPERATORS = ("equals", "lessThan", "greaterThan", "inRange")
+
+
+@dataclass(frozen=True)
+class ColumnFilter:
+    """One column filter from the case grid, already checked by ``column_filter``."""
+
+    column: str
+    operator: str
+    value: str | date
+    value_to: date | None = None
+
+
+def column_filter(column: object, operator: object, value: object, value_to: object = None) -> ColumnFilter | None:
+    """A grid filter if every part is one we support; None otherwise."""
+    if not isinstance(column, str) or not isinstance(operator, str):
+        return None
+    text_ok = isinstance(value, str) and 0 < len(value) <= 100
+    if column in TEXT_FILTER_COLUMNS and operator in TEXT_OPERATORS and text_ok:
+        return ColumnFilter(column, operator, str(value))
+    if column == "date_of_death" and operator in DATE_OPERATORS:
+        start, end = _iso_day(value), _iso_day(value_to)
+        if start is None or (operator == "inRange" and end is None):
+            return None
+        return ColumnFilter(column, operator, start, end if operator == "inRange" else None)
+    return None
+
+
+def _iso_day(value: object) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def _column_conditions(column_filters: Sequence[ColumnFilter]) -> tuple[str, dict[str, object]]:
+    conditions, params = [], {}
+    for index, cf in enumerate(column_filters):
+        name = f"cf{index}"
+        expr = CASE_COLUMNS[cf.column]
+        if cf.column == "date_of_death":
+            symbol = {"equals": "=", "lessThan": "<", "greaterThan": ">"}.get(cf.operator)
+            params[name] = cf.value
+            if symbol:
+                conditions.append(f"{expr} {symbol} ${name}")
+            else:
+                params[f"{name}_to"] = cf.value_to
+                conditions.append(f"{expr} BETWEEN ${name} AND ${name}_to")
+        else:
+            escaped = str(cf.value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params[name] = TEXT_OPERATORS[cf.operator].format(escaped)
+            conditions.append(f"{expr} ILIKE ${name} ESCAPE '\\'")
+    return (" WHERE " + " AND ".join(conditions)) if conditions else "", params
+
+
+def case_count(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, column_filters: Sequence[ColumnFilter] = ()
+) -> int:
+    where, params = _column_conditions(column_filters)
+    frame = _query(conn, scope, filters, f"SELECT count(*) AS n FROM f {CASE_JOINS}{where}", params)
+    return int(frame["n"][0])
 
 
 def case_list(
@@ -332,6 +396,7 @@ def case_list(
     sort: Sequence[tuple[str, bool]] = (("date_of_death", True),),
     limit: int = 100,
     offset: int = 0,
+    column_filters: Sequence[ColumnFilter] = (),
 ) -> pl.DataFrame:
     """One page of cases, pseudonymous: ``sort`` is (column, descending) pairs
     over ``CASE_COLUMNS``; unknown columns are ignored."""
@@ -339,17 +404,14 @@ def case_list(
     order.append("f.case_ref")  # a total order, so pages never overlap
     limit = max(0, min(int(limit), MAX_PAGE))
     offset = max(0, int(offset))
+    where, params = _column_conditions(column_filters)
+    columns = ", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())
     frame = _query(
         conn,
         scope,
         filters,
-        f"""
-        SELECT {", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())}
-        FROM f {CASE_JOINS}
-        ORDER BY {", ".join(order)}
-        LIMIT $limit OFFSET $offset
-    """,
-        {"limit": limit, "offset": offset},
+        f"SELECT {columns} FROM f {CASE_JOINS}{where} ORDER BY {', '.join(order)} LIMIT $limit OFFSET $offset",
+        {"limit": limit, "offset": offset, **params},
     )
     return label_cases(frame)
 

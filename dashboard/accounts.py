@@ -1,0 +1,230 @@
+"""Users, passwords and CDOP grants in the operational store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Engine, delete, insert, select, update
+
+from dashboard.operational import user_cdops, users
+
+ROLES = ("cdop", "admin")
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+MIN_PASSWORD_LENGTH = 12
+
+# argon2id with the library's defaults (RFC 9106 low-memory profile) for real users.
+HASHER = PasswordHasher()
+# Demo passwords are published in the README, so their hashes need not be slow;
+# cheap parameters keep the first start of the demo quick.
+DEMO_HASHER = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
+# Verified against when the username is unknown, so that the answer takes as
+# long whether or not the user exists.
+_DUMMY_HASH = HASHER.hash("no such user: this hash only spends the same time")
+
+
+class AccountError(ValueError):
+    """A user-facing problem with an account command."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    role: str
+    active: bool
+    demo: bool
+    session_version: int
+    cdop_codes: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def check_username(username: str) -> str:
+    name = username.strip().lower()
+    if not USERNAME.fullmatch(name):
+        raise AccountError("usernames are 2-64 characters: lower-case letters, digits, '.', '_' or '-'")
+    return name
+
+
+def check_password(password: str, username: str) -> None:
+    """Minimum policy for real users (NCSC: length over complexity rules)."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"passwords need at least {MIN_PASSWORD_LENGTH} characters")
+    if username.lower() in password.lower():
+        raise AccountError("the password must not contain the username")
+    if len(set(password)) < 5:
+        raise AccountError("the password is too repetitive")
+
+
+def add_user(
+    engine: Engine,
+    username: str,
+    password: str,
+    role: str,
+    cdop_codes: list[str] | tuple[str, ...] = (),
+    *,
+    demo: bool = False,
+) -> User:
+    name = check_username(username)
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if role == "cdop" and not cdop_codes:
+        raise AccountError("a CDOP user needs at least one CDOP (--cdop CODE)")
+    if not demo:
+        check_password(password, name)
+    hasher = DEMO_HASHER if demo else HASHER
+    with engine.begin() as db:
+        if db.execute(select(users.c.id).where(users.c.username == name)).first():
+            raise AccountError(f"user {name!r} already exists")
+        user_id = db.execute(
+            insert(users).values(
+                username=name,
+                password_hash=hasher.hash(password),
+                role=role,
+                active=True,
+                demo=demo,
+                session_version=1,
+                created_at=_now(),
+            )
+        ).inserted_primary_key[0]
+        for code in sorted(set(cdop_codes)):
+            db.execute(insert(user_cdops).values(user_id=user_id, cdop_code=code))
+    found = get_user_by_name(engine, name)
+    assert found is not None
+    return found
+
+
+def get_user(engine: Engine, user_id: int) -> User | None:
+    return _one(engine, users.c.id == user_id)
+
+
+def get_user_by_name(engine: Engine, username: str) -> User | None:
+    return _one(engine, users.c.username == username.strip().lower())
+
+
+def _one(engine: Engine, condition: object) -> User | None:
+    with engine.connect() as db:
+        row = db.execute(select(users).where(condition)).mappings().first()  # type: ignore[arg-type]
+        if row is None:
+            return None
+        codes = db.execute(
+            select(user_cdops.c.cdop_code).where(user_cdops.c.user_id == row["id"]).order_by(user_cdops.c.cdop_code)
+        ).scalars()
+        return User(
+            id=row["id"],
+            username=row["username"],
+            role=row["role"],
+            active=row["active"],
+            demo=row["demo"],
+            session_version=row["session_version"],
+            cdop_codes=tuple(codes),
+        )
+
+
+def list_users(engine: Engine) -> list[User]:
+    with engine.connect() as db:
+        ids = db.execute(select(users.c.id).order_by(users.c.username)).scalars().all()
+    return [u for u in (get_user(engine, i) for i in ids) if u is not None]
+
+
+def authenticate(engine: Engine, username: str, password: str) -> User | None:
+    """The user if the password matches and the account is active; else None,
+    taking the same time whether or not the username exists."""
+    with engine.connect() as db:
+        row = (
+            db.execute(select(users.c.id, users.c.password_hash).where(users.c.username == username.strip().lower()))
+            .mappings()
+            .first()
+        )
+    stored = row["password_hash"] if row else _DUMMY_HASH
+    try:
+        HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if row is None:
+        return None
+    user = get_user(engine, row["id"])
+    return user if user and user.active else None
+
+
+def set_active(engine: Engine, username: str, active: bool) -> User:
+    user = _existing(engine, username)
+    with engine.begin() as db:
+        db.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(active=active, session_version=users.c.session_version + 1)
+        )
+    return _existing(engine, username)
+
+
+def set_password(engine: Engine, username: str, password: str) -> User:
+    user = _existing(engine, username)
+    check_password(password, user.username)
+    with engine.begin() as db:
+        db.execute(
+            update(users)
+            .where(users.c.id == user.id)
+            .values(password_hash=HASHER.hash(password), session_version=users.c.session_version + 1)
+        )
+    return _existing(engine, username)
+
+
+def grant(engine: Engine, username: str, cdop_code: str) -> User:
+    user = _existing(engine, username)
+    if cdop_code not in user.cdop_codes:
+        with engine.begin() as db:
+            db.execute(insert(user_cdops).values(user_id=user.id, cdop_code=cdop_code))
+    return _existing(engine, username)
+
+
+def revoke(engine: Engine, username: str, cdop_code: str) -> User:
+    user = _existing(engine, username)
+    if cdop_code not in user.cdop_codes:
+        raise AccountError(f"{user.username} does not hold {cdop_code}")
+    if user.role == "cdop" and len(user.cdop_codes) == 1:
+        raise AccountError(f"{cdop_code} is {user.username}'s only CDOP; disable the user instead")
+    with engine.begin() as db:
+        db.execute(delete(user_cdops).where((user_cdops.c.user_id == user.id) & (user_cdops.c.cdop_code == cdop_code)))
+        db.execute(update(users).where(users.c.id == user.id).values(session_version=users.c.session_version + 1))
+    return _existing(engine, username)
+
+
+def _existing(engine: Engine, username: str) -> User:
+    user = get_user_by_name(engine, username)
+    if user is None:
+        raise AccountError(f"no user {username.strip().lower()!r}")
+    return user
+
+
+DEMO_ADMIN = ("admin", "admin-demo")
+
+
+def demo_password(cdop_code: str) -> str:
+    return f"demo-{cdop_code.lower()}"
+
+
+def sync_demo_users(engine: Engine, cdop_codes: list[str], demo_mode: bool) -> None:
+    """In demo mode every CDOP in force has a user named by its code in lower
+    case (password ``demo-<code>``) and ``admin``/``admin-demo`` sees all
+    England. Outside demo mode no demo user exists."""
+    if not demo_mode:
+        with engine.begin() as db:
+            db.execute(delete(users).where(users.c.demo.is_(True)))
+        return
+    existing = {u.username for u in list_users(engine)}
+    if DEMO_ADMIN[0] not in existing:
+        add_user(engine, DEMO_ADMIN[0], DEMO_ADMIN[1], "admin", demo=True)
+    for code in cdop_codes:
+        if code.lower() not in existing:
+            add_user(engine, code.lower(), demo_password(code), "cdop", [code], demo=True)

@@ -1,0 +1,105 @@
+"""Building the Dash app: Flask server, login, pages, downloads."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import dash
+from flask import Flask, jsonify
+
+from dashboard import accounts, operational
+from dashboard.auth import init_auth
+from dashboard.context import Services
+from dashboard.deaths_store import DeathsStore
+from queries.scope import cdops_in_force
+from queries.store import StoreUnavailable
+from settings import PROJECT_DIR, Settings
+
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+<head>
+{%metas%}
+<title>{%title%}</title>
+{%favicon%}
+{%css%}
+</head>
+<body>
+{%app_entry%}
+<footer>
+{%config%}
+{%scripts%}
+{%renderer%}
+</footer>
+</body>
+</html>"""
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY if set; else one generated once and kept in DATA_DIR."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / ".secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def create_app(settings: Settings) -> dash.Dash:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    server = Flask("dashboard")
+    server.config.update(
+        SECRET_KEY=secret_key(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        MAX_CONTENT_LENGTH=1_000_000,
+    )
+    svc = Services(
+        settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
+    )
+    server.extensions["cdop"] = svc
+    _sync_demo_users(svc)
+    init_auth(server, svc)
+
+    from dashboard import downloads, shell
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        assets_folder=str(PROJECT_DIR / "assets"),
+        title="Deaths by hospital trust",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+    )
+    app.index_string = INDEX
+    app.layout = shell.layout
+    downloads.register(server)
+
+    @server.errorhandler(StoreUnavailable)
+    def store_unavailable(error: StoreUnavailable) -> tuple[object, int]:
+        return jsonify(error="the deaths store is unavailable", detail=str(error).splitlines()[0]), 503
+
+    return app
+
+
+def _sync_demo_users(svc: Services) -> None:
+    """Demo users exist only while the store holds synthetic data."""
+    try:
+        conn = svc.store.cursor()
+    except StoreUnavailable:
+        return
+    try:
+        from datetime import date
+
+        synthetic = svc.store.facts().synthetic
+        codes = [code for code, _ in cdops_in_force(conn, date.today())]
+    finally:
+        conn.close()
+    accounts.sync_demo_users(svc.engine, codes, demo_mode=synthetic)

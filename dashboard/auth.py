@@ -1,0 +1,143 @@
+"""Signing in and out, and the gate in front of every route."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import Flask, Response, jsonify, redirect, render_template_string, request
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+
+from dashboard import accounts, audit
+from dashboard.accounts import User
+from dashboard.context import Services
+from queries.store import StoreUnavailable
+
+PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+PUBLIC_PATHS = {"/login", "/_favicon.ico", "/favicon.ico", "/healthz"}
+API_PREFIXES = ("/_dash-", "/download/", "/_reload-hash", "/_alive")
+
+
+class SignedIn(UserMixin):
+    """flask-login's view of an account. The id carries the account's session
+    version, so disabling a user or changing a password ends their sessions."""
+
+    def __init__(self, account: User) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        return f"{self.account.id}:{self.account.session_version}"
+
+
+def init_auth(server: Flask, svc: Services) -> None:
+    manager = LoginManager()
+    manager.init_app(server)
+
+    @manager.user_loader
+    def load(user_id: str) -> SignedIn | None:
+        try:
+            account_id, version = (int(part) for part in user_id.split(":"))
+        except ValueError:
+            return None
+        account = accounts.get_user(svc.engine, account_id)
+        if account is None or not account.active or account.session_version != version:
+            return None
+        if account.demo and not _demo_mode(svc):
+            return None
+        return SignedIn(account)
+
+    @server.before_request
+    def require_login() -> Any:
+        path = request.path
+        if current_user.is_authenticated or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+            return None
+        if path.startswith(API_PREFIXES):
+            return jsonify(error="sign in first"), 401
+        return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='')}")
+
+    @server.get("/login")
+    def login_page() -> str:
+        return _login_form(svc)
+
+    @server.post("/login")
+    def login() -> Any:
+        username = str(request.form.get("username", ""))[:64]
+        password = str(request.form.get("password", ""))[:256]
+        account = accounts.authenticate(svc.engine, username, password) if username and password else None
+        if account is not None and account.demo and not _demo_mode(svc):
+            account = None
+        if account is None:
+            audit.record(svc.engine, "login_failed", username.strip().lower() or None, request.remote_addr)
+            return _login_form(svc, error="That username and password do not match an active account."), 401
+        login_user(SignedIn(account))
+        audit.record(svc.engine, "login", account.username, request.remote_addr)
+        return redirect(_safe_next(request.args.get("next")))
+
+    @server.post("/logout")
+    def logout() -> Response:
+        if current_user.is_authenticated:
+            audit.record(svc.engine, "logout", current_user.account.username, request.remote_addr)
+        logout_user()
+        return redirect("/login")
+
+    @server.get("/healthz")
+    def health() -> Any:
+        return jsonify(status="ok")
+
+
+def _demo_mode(svc: Services) -> bool:
+    try:
+        return svc.store.facts().synthetic
+    except StoreUnavailable:
+        return False
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths: never an open redirect."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+LOGIN_TEMPLATE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Deaths by hospital trust</title>
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body class="login-body">
+<main class="login" id="main">
+  <p class="brand-kicker">Child Death Overview Panels</p>
+  <h1>Deaths by hospital trust</h1>
+  {% if demo %}
+  <div class="synthetic-banner" role="note">Synthetic data: this is a demonstration. Every death it shows is
+  made up; no real child's information is here.</div>
+  {% endif %}
+  {% if error %}<div class="notice error" role="alert">{{ error }}</div>{% endif %}
+  <form method="post" action="/login{{ next_query }}" class="login-form">
+    <label for="username">Username</label>
+    <input id="username" name="username" autocomplete="username" required autofocus maxlength="64">
+    <label for="password">Password</label>
+    <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256">
+    <button type="submit" class="button">Sign in</button>
+  </form>
+  {% if demo %}
+  <section class="demo-users" aria-labelledby="demo-users-title">
+    <h2 id="demo-users-title">Demo accounts</h2>
+    <p><strong>admin</strong> / <code>admin-demo</code> sees all of England. Each CDOP has an account named by its
+    code in lower case, password <code>demo-</code> and the same: for example <strong>llr</strong> /
+    <code>demo-llr</code> (Leicester, Leicestershire and Rutland) or <strong>ncl</strong> / <code>demo-ncl</code>
+    (North Central London). The full list is in the README.</p>
+  </section>
+  {% endif %}
+</main>
+</body>
+</html>"""
+
+
+def _login_form(svc: Services, error: str | None = None) -> str:
+    target = request.args.get("next")
+    next_query = f"?next={quote(_safe_next(target), safe='')}" if target else ""
+    return render_template_string(LOGIN_TEMPLATE, demo=_demo_mode(svc), error=error, next_query=next_query)

@@ -1,0 +1,105 @@
+"""Reusable pieces of layout: chart cards, tables, headline tiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from dash import dcc, html
+
+from dashboard import ids
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool = False) -> html.Section:
+    """A titled chart with a text summary (its text alternative) and a CSV link.
+    The callback fills the title (it says what is counted, and when), the figure,
+    the summary and the download address."""
+    return html.Section(
+        className="card wide" if wide else "card",
+        **{"aria-labelledby": ids.part(name, "title")},
+        children=[
+            html.H2(heading, id=ids.part(name, "title")),
+            html.P(className="hint", children="Select a bar to filter every view by it.") if clickable else None,
+            dcc.Loading(
+                dcc.Graph(
+                    id=name, config=GRAPH_CONFIG, figure={"data": [], "layout": {"height": 240}}, className="graph"
+                ),
+                type="dot",
+                delay_show=400,
+            ),
+            html.P(id=ids.part(name, "summary"), className="summary"),
+            html.A("Download these figures (CSV)", id=ids.part(name, "download"), href="", className="download"),
+        ],
+    )
+
+
+def table(
+    frame: pl.DataFrame,
+    columns: Sequence[tuple[str, str]],
+    caption: str,
+    *,
+    numeric: Sequence[str] = ("deaths",),
+    limit: int = 200,
+) -> html.Div:
+    """An accessible HTML table of a frame: (column, header) pairs, a caption,
+    numbers right-aligned; long tables are cut with a note (the CSV has all)."""
+    shown = frame.head(limit)
+    header = html.Tr(
+        [html.Th(title, scope="col", className="num" if col in numeric else None) for col, title in columns]
+    )
+    body = [
+        html.Tr(
+            [
+                (html.Th if index == 0 else html.Td)(
+                    _cell(value),
+                    className="num" if col in numeric else None,
+                    **({"scope": "row"} if index == 0 else {}),
+                )
+                for index, (col, value) in enumerate((col, record[col]) for col, _ in columns)
+            ]
+        )
+        for record in shown.iter_rows(named=True)
+    ]
+    note = (
+        html.P(f"Showing the first {limit:,} of {frame.height:,} rows; the CSV has them all.", className="hint")
+        if frame.height > limit
+        else None
+    )
+    return html.Div(
+        className="table-wrap",
+        tabIndex="0",
+        role="region",
+        **{"aria-label": caption},
+        children=[
+            html.Table([html.Caption(caption), html.Thead(header), html.Tbody(body)], className="data-table"),
+            note,
+        ],
+    )
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def tile(label: str, value: str, note: str | None = None, *, tone: str = "") -> html.Div:
+    return html.Div(
+        className=f"tile {tone}".strip(),
+        children=[
+            html.P(label, className="tile-label"),
+            html.P(value, className="tile-value"),
+            html.P(note, className="tile-note") if note else None,
+        ],
+    )
+
+
+def notice(message: str, tone: str = "info") -> html.Div:
+    return html.Div(message, className=f"notice {tone}", role="status")

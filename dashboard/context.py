@@ -1,0 +1,160 @@
+"""Per-request context: who is asking, what they may see, and what they asked for.
+
+Every callback and download route calls ``view_for``: the scope is re-derived
+from the logged-in user on the server each time, and every value from the
+browser is cleaned against that scope's options.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from datetime import date
+
+import duckdb
+from flask import current_app
+from flask_login import current_user
+from sqlalchemy import Engine
+
+from dashboard.accounts import User
+from dashboard.deaths_store import DeathsStore, StoreFacts
+from dashboard.urlstate import Params, build_query, first, parse_query, raw_filters
+from queries import report
+from queries.filters import FilterOptions, Filters, Option
+from queries.scope import Scope, UnknownCdop, cdop_scope, cdops_in_force, england_scope
+from settings import Settings
+
+ENGLAND = "ENGLAND"
+ALL_MINE = "ALL"
+OPTIONS_CACHE_SIZE = 256
+
+
+class NoFootprint(RuntimeError):
+    """The user holds no CDOP that is in force."""
+
+
+@dataclass
+class Services:
+    """Process-wide handles, kept on the Flask app."""
+
+    settings: Settings
+    store: DeathsStore
+    engine: Engine
+
+    def __post_init__(self) -> None:
+        self._options: OrderedDict[tuple[str, str], FilterOptions] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def options(self, conn: duckdb.DuckDBPyConnection, scope: Scope, version: str) -> FilterOptions:
+        """Filter options per scope, cached by scope *and* store version: a key
+        without the scope would hand one user's options to another."""
+        key = (scope.key, version)
+        with self._lock:
+            if key in self._options:
+                self._options.move_to_end(key)
+                return self._options[key]
+        options = report.filter_options(conn, scope)
+        with self._lock:
+            self._options[key] = options
+            while len(self._options) > OPTIONS_CACHE_SIZE:
+                self._options.popitem(last=False)
+        return options
+
+
+def services() -> Services:
+    return current_app.extensions["cdop"]
+
+
+def signed_in_user() -> User:
+    return current_user.account
+
+
+@dataclass
+class View:
+    user: User
+    conn: duckdb.DuckDBPyConnection
+    facts: StoreFacts
+    scope: Scope
+    footprint: str
+    footprints: tuple[Option, ...]
+    options: FilterOptions
+    filters: Filters
+    params: Params
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def query(self, **view_params: str | None) -> str:
+        """The canonical query string of this view (cleaned filters, footprint and
+        any page settings), for links, downloads and the URL."""
+        kept = {name: first(self.params, name) for name in ("grain", "split")}
+        return build_query(self.filters, {"footprint": self._footprint_param(), **kept, **view_params})
+
+    def with_filters(self, **changes: object) -> str:
+        """The query string of this view with some filters replaced."""
+        kept = {name: first(self.params, name) for name in ("grain", "split")}
+        return build_query(replace(self.filters, **changes), {"footprint": self._footprint_param(), **kept})
+
+    def _footprint_param(self) -> str | None:
+        """The footprint is only written into URLs when the user has a choice."""
+        return self.footprint if len(self.footprints) > 1 else None
+
+
+def footprint_choices(user: User, conn: duckdb.DuckDBPyConnection, day: date) -> tuple[Option, ...]:
+    """The footprints this user may look at: their own CDOPs; for an admin,
+    all England and every CDOP in force."""
+    if user.is_admin:
+        return (Option(ENGLAND, "All England"), *(Option(code, name) for code, name in cdops_in_force(conn, day)))
+    own: dict[str, str] = {}
+    for code in user.cdop_codes:
+        try:
+            scope = cdop_scope(conn, [code], day)
+        except UnknownCdop:
+            continue
+        own[scope.cdop_codes[0]] = scope.label
+    if not own:
+        raise NoFootprint("your account holds no CDOP that is in force; ask an NCMD administrator")
+    choices = [Option(code, name) for code, name in sorted(own.items(), key=lambda item: item[1])]
+    return (Option(ALL_MINE, "All my CDOPs"), *choices) if len(choices) > 1 else tuple(choices)
+
+
+def scope_for(user: User, requested: str | None, conn: duckdb.DuckDBPyConnection, day: date) -> tuple[Scope, str]:
+    """The scope for the footprint asked for, if this user may have it; their
+    default footprint otherwise."""
+    choices = footprint_choices(user, conn, day)
+    chosen = requested if requested in {c.value for c in choices} else choices[0].value
+    if chosen == ENGLAND:
+        return england_scope(conn, day), chosen
+    if chosen == ALL_MINE:
+        return cdop_scope(conn, list(user.cdop_codes), day), chosen
+    return cdop_scope(conn, [chosen], day), chosen
+
+
+def view_for(search: object, today: date | None = None) -> View:
+    """Everything a callback or download needs, derived on the server."""
+    user = signed_in_user()
+    svc = services()
+    conn = svc.store.cursor()
+    try:
+        facts = svc.store.facts()
+        params = parse_query(search)
+        day = today or date.today()
+        scope, footprint = scope_for(user, first(params, "footprint"), conn, day)
+        choices = footprint_choices(user, conn, day)
+        options = svc.options(conn, scope, facts.version)
+        filters = options.clean(raw_filters(params))
+    except BaseException:
+        conn.close()
+        raise
+    return View(
+        user=user,
+        conn=conn,
+        facts=facts,
+        scope=scope,
+        footprint=footprint,
+        footprints=choices,
+        options=options,
+        filters=filters,
+        params=params,
+    )

@@ -1,0 +1,120 @@
+"""CSV downloads: ``GET /download/<name>.csv`` with the page's own query string.
+
+Streamed from the server (never through the browser as base64), login
+protected by the gate in ``dashboard.auth``, scoped like every callback, with
+formula-like cells escaped, and each one recorded in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+
+import polars as pl
+from flask import Flask, Response, jsonify, request
+
+from dashboard import audit
+from dashboard.context import View, services, view_for
+from dashboard.text import period_label, slug
+from dashboard.urlstate import first
+from queries import report
+from queries.export import neutralise_formulas
+
+SUPPRESS_BELOW = 5
+
+
+def _trend(view: View) -> pl.DataFrame:
+    grain = first(view.params, "grain")
+    split = first(view.params, "split")
+    return report.by_period(
+        view.conn,
+        view.scope,
+        view.filters,
+        grain if grain in report.TIME_GRAINS else "quarter",
+        split if split in TREND_SPLITS else None,
+    )
+
+
+TREND_SPLITS = ("place", "age_group", "residence_group", "review_group")
+
+AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
+    "headline": lambda v: report.headline(v.conn, v.scope, v.filters),
+    "by-trust": lambda v: report.by_trust(v.conn, v.scope, v.filters),
+    "by-trust-and-place": lambda v: report.counts(v.conn, v.scope, v.filters, ["trust", "place"]),
+    "by-site": lambda v: report.by_site(v.conn, v.scope, v.filters),
+    "by-site-and-age-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "age_group"]),
+    "by-place": lambda v: report.by_place(v.conn, v.scope, v.filters),
+    "by-age-group": lambda v: report.by_age_group(v.conn, v.scope, v.filters),
+    "trust-site-place-age": lambda v: report.by_trust_site_place_age(v.conn, v.scope, v.filters),
+    "by-reviewing-cdop": lambda v: report.by_reviewing_cdop(v.conn, v.scope, v.filters),
+    "site-by-reviewing-cdop": lambda v: report.by_site_reviewing_cdop(v.conn, v.scope, v.filters),
+    "site-by-review-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "review_group"]),
+    "site-by-residence-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "residence_group"]),
+    "trend": _trend,
+}
+DOWNLOADS = ("cases", *AGGREGATES)
+
+
+def suppress_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Counts of 1-4 become '<5' (as annual reports publish them); 0 stays 0."""
+    return frame.with_columns(
+        pl.when(pl.col(name).is_between(1, SUPPRESS_BELOW - 1))
+        .then(pl.lit(f"<{SUPPRESS_BELOW}"))
+        .otherwise(pl.col(name).cast(pl.String))
+        .alias(name)
+        for name, dtype in frame.schema.items()
+        if dtype.is_integer() and name not in ("financial_year", "fy_quarter")
+    )
+
+
+def csv_text(frame: pl.DataFrame, header: bool = True) -> str:
+    return neutralise_formulas(frame).write_csv(include_header=header, date_format="%Y-%m-%d")
+
+
+def filename(view: View, name: str) -> str:
+    period = period_label(view.filters, view.options)
+    who = view.scope.cdop_codes[0] if len(view.scope.cdop_codes) == 1 else slug(view.scope.label)
+    return f"{who}_{name}_{slug(period)}_{date.today():%Y%m%d}.csv"
+
+
+def register(server: Flask) -> None:
+    @server.get("/download/<name>.csv")
+    def download(name: str) -> Response | tuple[Response, int]:
+        if name not in DOWNLOADS:
+            return jsonify(error=f"no download called {name!r}"), 404
+        view = view_for(request.query_string.decode("utf-8", "replace"))
+        suppress = first(view.params, "suppress") == "1" and name != "cases"
+        headers = {
+            "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        }
+        svc = services()
+        user = view.user.username
+        detail = {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
+        if name == "cases":
+            return Response(_stream_cases(view, svc.engine, user, detail), mimetype="text/csv", headers=headers)
+        try:
+            frame = AGGREGATES[name](view)
+        finally:
+            view.close()
+        if suppress:
+            frame = suppress_small_counts(frame)
+        audit.record(svc.engine, "download", user, request.remote_addr, rows=frame.height, **detail)
+        return Response(csv_text(frame), mimetype="text/csv", headers=headers)
+
+
+def _stream_cases(view: View, engine: object, user: str, detail: dict[str, object]) -> Iterator[str]:
+    remote = request.remote_addr
+    rows = 0
+    try:
+        header = True
+        for batch in report.iter_cases(view.conn, view.scope, view.filters):
+            rows += batch.height
+            yield csv_text(batch, header=header)
+            header = False
+        if header:  # no rows at all: still a header
+            yield csv_text(report.case_list(view.conn, view.scope, view.filters, limit=0))
+    finally:
+        view.close()
+        audit.record(engine, "download", user, remote, rows=rows, **detail)  # type: ignore[arg-type]

@@ -1,0 +1,78 @@
+"""Every component id, in one place, so callbacks hold no id strings."""
+
+from __future__ import annotations
+
+URL = "url"
+MAIN = "main"
+PAGE_TITLE = "page-title"
+
+# header and filter bar (the shell)
+FOOTPRINT = "footprint"
+FOOTPRINT_BOX = "footprint-box"
+FILTER_YEARS = "filter-years"
+FILTER_DATES = "filter-dates"
+FILTER_TRUST = "filter-trust"
+FILTER_SITE = "filter-site"
+FILTER_PLACE = "filter-place"
+FILTER_AGE = "filter-age"
+FILTER_REVIEWER = "filter-reviewer"
+FILTER_RESIDENCE = "filter-residence"
+FILTER_STATUS = "filter-status"
+FILTER_RESET = "filter-reset"
+FILTER_SUMMARY = "filter-summary"
+STORE_MESSAGE = "store-message"
+
+# The multi-select filters: component id -> (URL parameter, label).
+FILTER_DROPDOWNS: dict[str, tuple[str, str]] = {
+    FILTER_YEARS: ("fy", "Financial year"),
+    FILTER_TRUST: ("trust", "Trust"),
+    FILTER_SITE: ("site", "Hospital"),
+    FILTER_PLACE: ("place", "Place in hospital"),
+    FILTER_AGE: ("age", "Age group"),
+    FILTER_REVIEWER: ("reviewer", "Reviewing CDOP"),
+    FILTER_RESIDENCE: ("residence", "Residence"),
+    FILTER_STATUS: ("status", "Review status"),
+}
+
+
+def nav_link(page: str) -> str:
+    return f"nav-{page}"
+
+
+# overview
+OVERVIEW_HEADLINE = "overview-headline"
+OVERVIEW_PERIOD = "overview-period"
+OVERVIEW_TRUST = "overview-trust"
+OVERVIEW_AGE = "overview-age"
+OVERVIEW_PLACE = "overview-place"
+OVERVIEW_TREND = "overview-trend"
+
+# trusts and hospitals
+DRILL_CRUMBS = "drill-crumbs"
+DRILL_CHART = "drill-chart"
+DRILL_TABLE = "drill-table"
+
+# reviewing CDOPs
+REVIEW_HEADLINE = "review-headline"
+REVIEW_BY_CDOP = "review-by-cdop"
+REVIEW_MATRIX = "review-matrix"
+REVIEW_BY_SITE = "review-by-site"
+REVIEW_RESIDENCE = "review-residence"
+
+# trends
+TREND_GRAIN = "trend-grain"
+TREND_SPLIT = "trend-split"
+TREND_CHART = "trend-chart"
+
+# cases
+CASES_GRID = "cases-grid"
+CASES_GRID_BOX = "cases-grid-box"
+CASES_COUNT = "cases-count"
+
+# about
+ABOUT_FACTS = "about-facts"
+
+
+def part(name: str, role: str) -> str:
+    """Ids of a chart card's parts: title, summary and download link."""
+    return f"{name}-{role}"

@@ -1,0 +1,312 @@
+"""The page shell: header, synthetic-data notice, navigation, the filter bar
+shared by every page, and the one callback that keeps filters and URL in step.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from flask_login import current_user
+
+from dashboard import ids
+from dashboard.context import services, signed_in_user, view_for
+from dashboard.text import filter_summary, long_date, period_label
+from dashboard.urlstate import VIEW_PARAMS, first, parse_query
+from dashboard.views import BY_PATH, VIEWS, key
+from queries.store import StoreUnavailable
+
+PAGES: list[tuple[str, str, str]] = [(key(view), view.PATH, view.NAME) for view in VIEWS]
+APP_TITLE = "Deaths by hospital trust"
+SYNTHETIC_NOTICE = (
+    "Synthetic data: every death shown here is made up for demonstration. No real child's information is in this app."
+)
+
+
+def layout() -> html.Div:
+    if not current_user.is_authenticated:
+        # Dash validates the layout on the first request, which may be the login
+        # page's; the real shell is only ever served to a signed-in user.
+        return html.Div(dcc.Location(id=ids.URL))
+    user = signed_in_user()
+    try:
+        facts = services().store.facts()
+        store_problem = None
+    except StoreUnavailable as error:
+        facts, store_problem = None, str(error)
+    who = "NCMD administrator" if user.is_admin else ", ".join(user.cdop_codes)
+    return html.Div(
+        className="shell",
+        children=[
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            html.A("Skip to main content", href="#main", className="skip-link"),
+            html.Header(
+                className="header",
+                children=[
+                    html.Div(
+                        className="brand",
+                        children=[
+                            html.P("Child Death Overview Panels", className="brand-kicker"),
+                            html.P("Deaths by hospital trust", className="brand-title"),
+                        ],
+                    ),
+                    html.Div(
+                        className="account",
+                        children=[
+                            html.Div(
+                                id=ids.FOOTPRINT_BOX,
+                                className="footprint",
+                                style={"display": "none"},
+                                children=[
+                                    html.Label("Footprint", htmlFor=ids.FOOTPRINT),
+                                    dcc.Dropdown(
+                                        id=ids.FOOTPRINT,
+                                        clearable=False,
+                                        searchable=True,
+                                        options=[],
+                                        className="footprint-select",
+                                    ),
+                                ],
+                            ),
+                            html.P(["Signed in as ", html.Strong(user.username), f" · {who}"], className="signed-in"),
+                            html.Form(
+                                action="/logout",
+                                method="post",
+                                children=[
+                                    html.Button("Sign out", type="submit", className="button secondary"),
+                                ],
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(SYNTHETIC_NOTICE, className="synthetic-banner", role="note")
+            if facts is not None and facts.synthetic
+            else None,
+            html.Div(store_problem, id=ids.STORE_MESSAGE, className="notice error", role="alert")
+            if store_problem
+            else None,
+            html.Nav(
+                className="nav",
+                **{"aria-label": "Views"},
+                children=[
+                    dcc.Link(name, href=path, id=ids.nav_link(key), className="nav-link") for key, path, name in PAGES
+                ],
+            ),
+            _filter_bar(),
+            dcc.Store(id=ids.PAGE_TITLE),
+            html.Main(id=ids.MAIN, className="main", tabIndex="-1"),
+            html.Footer(
+                className="footer",
+                children=[
+                    html.P(
+                        [
+                            "Deaths of children in hospitals in England, from the National Child Mortality Database's data "
+                            "model. ",
+                            f"Data as at {long_date(facts.as_at)}. " if facts is not None and facts.as_at else "",
+                            dcc.Link("What this report covers", href="/about"),
+                        ]
+                    ),
+                ],
+            ),
+        ],
+    )
+
+
+def _filter_bar() -> html.Section:
+    fields = []
+    for component_id, (_param, label) in ids.FILTER_DROPDOWNS.items():
+        fields.append(
+            html.Div(
+                className="field",
+                children=[
+                    html.Label(label, htmlFor=component_id),
+                    dcc.Dropdown(id=component_id, multi=True, options=[], placeholder="All", className="filter-select"),
+                ],
+            )
+        )
+        if component_id == ids.FILTER_YEARS:
+            fields.append(
+                html.Div(
+                    className="field dates",
+                    children=[
+                        html.Label("Dates of death", htmlFor=ids.FILTER_DATES),
+                        dcc.DatePickerRange(
+                            id=ids.FILTER_DATES,
+                            display_format="D MMM YYYY",
+                            clearable=True,
+                            start_date_placeholder_text="From",
+                            end_date_placeholder_text="To",
+                            first_day_of_week=1,
+                        ),
+                    ],
+                )
+            )
+    return html.Section(
+        className="filters",
+        **{"aria-label": "Filters"},
+        children=[
+            html.H2("Filters", className="visually-hidden"),
+            html.Div(className="filter-grid", children=fields),
+            html.Div(
+                className="filter-actions",
+                children=[
+                    html.P(id=ids.FILTER_SUMMARY, className="filter-summary", **{"aria-live": "polite"}),
+                    html.Button("Reset filters", id=ids.FILTER_RESET, className="button secondary", n_clicks=0),
+                ],
+            ),
+        ],
+    )
+
+
+_DROPDOWNS = list(ids.FILTER_DROPDOWNS)
+
+
+@callback(
+    Output(ids.MAIN, "children"),
+    Output(ids.PAGE_TITLE, "data"),
+    *(Output(ids.nav_link(name), "className") for name, _, _ in PAGES),
+    Input(ids.URL, "pathname"),
+    State(ids.URL, "search"),
+)
+def route(pathname: Any, search: Any) -> tuple[Any, ...]:
+    """Render a view when the path changes (not when the query changes: each
+    view's own callbacks follow the query, so a filter change re-renders nothing)."""
+    view = BY_PATH.get(pathname if isinstance(pathname, str) else "")
+    classes = ["nav-link active" if view is not None and path == view.PATH else "nav-link" for _, path, _ in PAGES]
+    if view is None:
+        return not_found(), f"Page not found · {APP_TITLE}", *classes
+    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
+    return view.layout(**settings), f"{view.NAME} · {APP_TITLE}", *classes
+
+
+def not_found() -> html.Div:
+    return html.Div(
+        [
+            html.H1("Page not found"),
+            html.P(["There is no page at this address. ", dcc.Link("Go to the overview", href="/"), "."]),
+        ]
+    )
+
+
+clientside_callback(
+    "function(title) { if (title) { document.title = title; } return window.dash_clientside.no_update; }",
+    Output(ids.PAGE_TITLE, "id"),
+    Input(ids.PAGE_TITLE, "data"),
+)
+
+
+@callback(
+    Output(ids.URL, "search"),
+    Output(ids.FOOTPRINT, "value"),
+    Output(ids.FOOTPRINT, "options"),
+    Output(ids.FOOTPRINT_BOX, "style"),
+    *(Output(component, prop) for component in _DROPDOWNS for prop in ("value", "options")),
+    Output(ids.FILTER_DATES, "start_date"),
+    Output(ids.FILTER_DATES, "end_date"),
+    Output(ids.FILTER_DATES, "min_date_allowed"),
+    Output(ids.FILTER_DATES, "max_date_allowed"),
+    *(Output(ids.nav_link(key), "href") for key, _, _ in PAGES),
+    Output(ids.FILTER_SUMMARY, "children"),
+    Input(ids.URL, "search"),
+    Input(ids.FOOTPRINT, "value"),
+    *(Input(component, "value") for component in _DROPDOWNS),
+    Input(ids.FILTER_DATES, "start_date"),
+    Input(ids.FILTER_DATES, "end_date"),
+    Input(ids.FILTER_RESET, "n_clicks"),
+)
+def sync_filters(search: Any, footprint: Any, *values: Any) -> tuple[Any, ...]:
+    """The URL is the view's state. A new URL sets the controls; a changed
+    control (or Reset) writes the URL. Every value is cleaned against the
+    signed-in user's own options on the way."""
+    dropdown_values = values[: len(_DROPDOWNS)]
+    start, end = values[len(_DROPDOWNS)], values[len(_DROPDOWNS) + 1]
+    trigger = ctx.triggered_id
+    current = parse_query(search)
+    kept = {name: first(current, name) for name in VIEW_PARAMS if name != "footprint"}
+    if trigger in (None, ids.URL):
+        query = search
+    elif trigger == ids.FILTER_RESET:
+        query = build_query_from({}, footprint=first(current, "footprint"), kept=kept)
+    else:
+        chosen = {
+            param: _as_list(value)
+            for (param, _), value in zip(ids.FILTER_DROPDOWNS.values(), dropdown_values, strict=True)
+        }
+        chosen["from"] = [str(start)[:10]] if start else []
+        chosen["to"] = [str(end)[:10]] if end else []
+        requested = footprint if trigger == ids.FOOTPRINT else first(current, "footprint")
+        query = build_query_from(chosen, footprint=requested if isinstance(requested, str) else None, kept=kept)
+    view = view_for(query)
+    try:
+        show_footprint = len(view.footprints) > 1
+        canonical = view.query(**kept)
+        options = view.options
+        option_lists = {
+            ids.FILTER_YEARS: options.financial_years,
+            ids.FILTER_TRUST: options.trusts,
+            ids.FILTER_SITE: options.sites,
+            ids.FILTER_PLACE: options.places,
+            ids.FILTER_AGE: options.age_groups,
+            ids.FILTER_REVIEWER: options.reviewing_cdops,
+            ids.FILTER_RESIDENCE: options.residence_groups,
+            ids.FILTER_STATUS: options.review_statuses,
+        }
+        trust_names = {o.value: o.label for o in options.trusts}
+        filters = view.filters
+        selected = {
+            ids.FILTER_YEARS: [str(y) for y in filters.financial_years],
+            ids.FILTER_TRUST: list(filters.trust_codes),
+            ids.FILTER_SITE: list(filters.site_codes),
+            ids.FILTER_PLACE: list(filters.places),
+            ids.FILTER_AGE: list(filters.age_groups),
+            ids.FILTER_REVIEWER: list(filters.reviewing_cdops),
+            ids.FILTER_RESIDENCE: list(filters.residence_groups),
+            ids.FILTER_STATUS: list(filters.review_statuses),
+        }
+        dropdown_outputs: list[Any] = []
+        for component in _DROPDOWNS:
+            dropdown_outputs.append(selected[component])
+            dropdown_outputs.append(
+                [
+                    {
+                        "label": f"{o.label} ({trust_names.get(o.parent, o.parent)})" if o.parent else o.label,
+                        "value": o.value,
+                    }
+                    for o in option_lists[component]
+                ]
+            )
+        summary = f"Showing deaths in hospitals of {view.scope.label}, {period_label(filters, options)}"
+        active = filter_summary(filters, options)
+        summary += f"; {'; '.join(active)}." if active else "."
+        return (
+            canonical if canonical != (search or "") else no_update,
+            view.footprint,
+            [{"label": o.label, "value": o.value} for o in view.footprints],
+            {} if show_footprint else {"display": "none"},
+            *dropdown_outputs,
+            filters.date_from.isoformat() if filters.date_from else None,
+            filters.date_to.isoformat() if filters.date_to else None,
+            options.first_date.isoformat() if options.first_date else None,
+            options.last_date.isoformat() if options.last_date else None,
+            *(f"{path}{canonical}" for _, path, _ in PAGES),
+            summary,
+        )
+    finally:
+        view.close()
+
+
+def _as_list(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value if isinstance(v, (str, int)) and not isinstance(v, bool)]
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return [str(value)]
+    return []
+
+
+def build_query_from(chosen: dict[str, list[str]], *, footprint: str | None, kept: dict[str, str | None]) -> str:
+    """Raw control values to a query string (cleaned later by view_for)."""
+    pairs = [(name, value) for name, value in (("footprint", footprint), *kept.items()) if value]
+    pairs += [(param, value) for param, values in chosen.items() for value in values]
+    return f"?{urlencode(pairs)}" if pairs else ""

@@ -1,0 +1,127 @@
+"""About the data: what the report covers, what it does not, and every code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Input, Output, callback, html
+
+from dashboard import ids
+from dashboard.context import view_for
+from dashboard.text import long_date, number
+from queries import codes
+
+PATH = "/about"
+NAME = "About the data"
+
+
+def definitions(title: str, entries: dict[Any, str], note: str | None = None) -> html.Section:
+    return html.Section(
+        [
+            html.H3(title),
+            html.P(note) if note else None,
+            html.Dl([item for code, label in entries.items() for item in (html.Dt(label), html.Dd(f"code: {code}"))]),
+        ]
+    )
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        className="prose",
+        children=[
+            html.H1("About the data"),
+            html.Div(id=ids.ABOUT_FACTS, **{"aria-live": "polite"}),
+            html.H2("What this report shows"),
+            html.P(
+                "Every death of a child (from birth to the 18th birthday) that happened in a hospital within your "
+                "CDOP's footprint, whether or not the child lived in your area, broken down by trust, hospital, "
+                "place in the hospital and age group, and which CDOP is reviewing each death."
+            ),
+            html.P(
+                "A CDOP must review the deaths of children normally resident in its area, wherever they died. So "
+                "deaths in your hospitals are often reviewed by another CDOP: a baby transferred to a tertiary "
+                "neonatal unit, a teenager flown to a major trauma centre. This report makes those deaths visible "
+                "to the panel whose hospitals they happened in."
+            ),
+            html.P(
+                "Each trust is mapped to the CDOP footprint(s) it lies in; you see the trusts in your footprint "
+                "as it stands today, for every date. A trust with hospitals in two footprints is seen by both."
+            ),
+            html.H2("What this report does not show"),
+            html.Ul(
+                [
+                    html.Li("Deaths whose place of death was not a hospital (home, community, hospice)."),
+                    html.Li("Deaths in hospital trusts outside England."),
+                    html.Li("Rates of death."),
+                    html.Li(
+                        "Deaths your CDOP reviews that happened in a hospital outside your footprint. NCMD gives "
+                        "these in the quarterly Data Quality and Monitoring Report."
+                    ),
+                ]
+            ),
+            html.H2("Definitions"),
+            html.P(
+                "Financial years run from 1 April to 31 March; quarters are financial quarters (Q1 is April to "
+                "June). Ages are completed days or years at death."
+            ),
+            definitions(
+                "Place in hospital",
+                codes.PLACES_IN_HOSPITAL,
+                "A proposed code list: NCMD's own is not public. Neonatal unit levels follow BAPM.",
+            ),
+            definitions("Age group", codes.AGE_GROUPS, "NCMD's age bands."),
+            definitions(
+                "Residence",
+                codes.RESIDENCE_GROUPS,
+                "Where the child normally lived, relative to the footprint you are looking at.",
+            ),
+            definitions(
+                "Who reviews",
+                codes.REVIEW_GROUPS,
+                "The local CDOP is one whose footprint includes the hospital (or one it merged into).",
+            ),
+            definitions("Review status", codes.REVIEW_STATUSES),
+            definitions("Expected death", codes.EXPECTED_DEATH),
+            definitions(
+                "Category of death", codes.CATEGORIES_OF_DEATH, "Set at panel; the highest category that applies."
+            ),
+            definitions("Sex", codes.SEXES),
+            html.H2("Privacy"),
+            html.P(
+                "Cases are shown with a pseudonymous reference, never NCMD's case number or any name. Downloads "
+                "can show counts of 1 to 4 as '<5' for tables that will leave your organisation."
+            ),
+        ],
+    )
+
+
+@callback(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"))
+def facts(search: Any) -> list[Any]:
+    view = view_for(search)
+    try:
+        store = view.facts
+        out: list[Any] = []
+        if store.synthetic:
+            out.append(
+                html.Div(
+                    className="synthetic-banner",
+                    role="note",
+                    children=(
+                        "This app is showing SYNTHETIC data: every death is generated for demonstration, calibrated to "
+                        "published national figures. No real child's information is here."
+                    ),
+                )
+            )
+        out.append(
+            html.P(
+                [
+                    f"Data as at {long_date(store.as_at)}. " if store.as_at else "",
+                    f"The store holds {number(store.deaths)} notified deaths (all places of death); this report shows "
+                    "those in hospitals in England. ",
+                    f"You are viewing: {view.scope.label}.",
+                ]
+            )
+        )
+        return out
+    finally:
+        view.close()

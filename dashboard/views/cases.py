@@ -1,0 +1,172 @@
+"""Cases: the case list, served page by page from the server for this scope only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_ag_grid as dag
+from dash import Input, Output, State, callback, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids
+from dashboard.clicks import download_href
+from dashboard.context import view_for
+from dashboard.text import number, period_label
+from queries import report
+
+PATH = "/cases"
+NAME = "Cases"
+
+TEXT_FILTER = {
+    "filter": "agTextColumnFilter",
+    "filterParams": {
+        "filterOptions": ["contains", "startsWith", "equals"],
+        "maxNumConditions": 1,
+        "buttons": ["reset"],
+    },
+}
+DATE_FILTER = {
+    "filter": "agDateColumnFilter",
+    "filterParams": {
+        "filterOptions": ["equals", "lessThan", "greaterThan", "inRange"],
+        "maxNumConditions": 1,
+        "buttons": ["reset"],
+    },
+}
+COLUMNS = [
+    {"field": "case_ref", "headerName": "Case", "pinned": "left", "width": 140, **TEXT_FILTER},
+    {"field": "date_of_death", "headerName": "Date of death", "width": 150, **DATE_FILTER},
+    {"field": "financial_year", "headerName": "Financial year", "width": 130},
+    {"field": "age_group", "headerName": "Age group", "width": 130},
+    {"field": "sex", "headerName": "Sex", "width": 110},
+    {"field": "trust_name", "headerName": "Trust", "width": 280, **TEXT_FILTER},
+    {"field": "site_name", "headerName": "Hospital", "width": 240, **TEXT_FILTER},
+    {"field": "place", "headerName": "Place in hospital", "width": 230},
+    {"field": "residence_group", "headerName": "Residence", "width": 240},
+    {"field": "reviewing_cdop", "headerName": "Reviewing CDOP", "width": 260, **TEXT_FILTER},
+    {"field": "review_status", "headerName": "Review status", "width": 150},
+    {"field": "expected_death", "headerName": "Expected", "width": 120},
+]
+PAGE_SIZE = 100
+
+
+def grid() -> dag.AgGrid:
+    return dag.AgGrid(
+        id=ids.CASES_GRID,
+        columnDefs=COLUMNS,
+        defaultColDef={"sortable": True, "resizable": True, "filter": False},
+        rowModelType="infinite",
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": PAGE_SIZE,
+            "cacheBlockSize": PAGE_SIZE,
+            "paginationPageSizeSelector": False,
+            "maxBlocksInCache": 10,
+            "rowBuffer": 0,
+            "ensureDomOrder": True,
+            "suppressColumnVirtualisation": True,
+        },
+        className="ag-theme-quartz",
+        style={"height": "640px", "width": "100%"},
+    )
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Cases"),
+            html.P(
+                "One row per death, with a pseudonymous case reference. Sort by any column; filter the case, "
+                "trust, hospital, reviewing CDOP and date columns from their column menus.",
+                className="lede",
+            ),
+            html.Div(
+                className="card",
+                children=[
+                    html.P(id=ids.CASES_COUNT, **{"aria-live": "polite"}),
+                    html.Div(id=ids.CASES_GRID_BOX, children=grid()),
+                ],
+            ),
+        ]
+    )
+
+
+def sort_from(model: Any) -> list[tuple[str, bool]]:
+    if not isinstance(model, list):
+        return []
+    out = []
+    for item in model[:5]:
+        if isinstance(item, dict) and item.get("colId") in report.CASE_COLUMNS and item.get("sort") in ("asc", "desc"):
+            out.append((item["colId"], item["sort"] == "desc"))
+    return out
+
+
+def filters_from(model: Any) -> list[report.ColumnFilter]:
+    """The grid's filter model, reduced to the filters the query layer supports."""
+    if not isinstance(model, dict):
+        return []
+    out = []
+    for column, spec in list(model.items())[:10]:
+        if not isinstance(spec, dict):
+            continue
+        if spec.get("filterType") == "date":
+            found = report.column_filter(column, spec.get("type"), spec.get("dateFrom"), spec.get("dateTo"))
+        else:
+            found = report.column_filter(column, spec.get("type"), spec.get("filter"))
+        if found is not None:
+            out.append(found)
+    return out
+
+
+def _int(value: Any, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**8 else default
+
+
+@callback(
+    Output(ids.CASES_GRID, "getRowsResponse"),
+    Input(ids.CASES_GRID, "getRowsRequest"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def rows(request: Any, search: Any) -> dict[str, Any]:
+    if not isinstance(request, dict):
+        raise PreventUpdate
+    start = _int(request.get("startRow"), 0)
+    end = _int(request.get("endRow"), start + PAGE_SIZE)
+    limit = max(0, min(end - start, report.MAX_PAGE))
+    view = view_for(search)
+    try:
+        column_filters = filters_from(request.get("filterModel"))
+        page = report.case_list(
+            view.conn,
+            view.scope,
+            view.filters,
+            sort=sort_from(request.get("sortModel")) or [("date_of_death", True)],
+            limit=limit,
+            offset=start,
+            column_filters=column_filters,
+        )
+        total = report.case_count(view.conn, view.scope, view.filters, column_filters)
+    finally:
+        view.close()
+    return {"rowData": page.with_columns(page["date_of_death"].cast(str)).to_dicts(), "rowCount": total}
+
+
+@callback(
+    Output(ids.CASES_COUNT, "children"),
+    Output(ids.CASES_GRID_BOX, "children"),
+    Input(ids.URL, "search"),
+)
+def refresh(search: Any) -> tuple[Any, ...]:
+    """New filters: a fresh grid (it asks for its first page itself) and the count."""
+    view = view_for(search)
+    try:
+        total = report.case_count(view.conn, view.scope, view.filters)
+        period = period_label(view.filters, view.options)
+        count = [
+            f"{number(total)} deaths in hospitals of {view.scope.label}, {period}. ",
+            html.A("Download the case list (CSV)", href=download_href("cases", view.query()), className="download"),
+        ]
+    finally:
+        view.close()
+    return count, grid()

@@ -1,0 +1,178 @@
+"""Overview: headline figures and the four charts every panel starts from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from dash import Input, Output, State, callback, ctx, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, ids
+from dashboard.clicks import clicked_code, download_href
+from dashboard.components import chart_card, tile
+from dashboard.context import view_for
+from dashboard.text import number, period_label, share
+from queries import report
+
+PATH = "/"
+NAME = "Overview"
+
+CHARTS = (ids.OVERVIEW_TRUST, ids.OVERVIEW_AGE, ids.OVERVIEW_PLACE, ids.OVERVIEW_TREND)
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Overview"),
+            html.P(id=ids.OVERVIEW_PERIOD, className="lede"),
+            html.Div(id=ids.OVERVIEW_HEADLINE, className="tiles", **{"aria-live": "polite"}),
+            html.Div(
+                className="grid",
+                children=[
+                    chart_card(
+                        ids.OVERVIEW_TRUST,
+                        "Deaths in hospital by trust and place in hospital",
+                        clickable=True,
+                        wide=True,
+                    ),
+                    chart_card(ids.OVERVIEW_AGE, "Deaths in hospital by age group", clickable=True),
+                    chart_card(ids.OVERVIEW_PLACE, "Deaths by place in hospital", clickable=True),
+                    chart_card(ids.OVERVIEW_TREND, "Deaths in hospital by financial quarter", wide=True),
+                ],
+            ),
+        ]
+    )
+
+
+def headline_tiles(head: dict[str, int], england: bool) -> list[html.Div]:
+    deaths = head["deaths"]
+    here = "in England" if england else "of this footprint"
+    return [
+        tile(
+            "Deaths in hospitals in this footprint" if not england else "Deaths in hospitals in England",
+            number(deaths),
+            "residents and non-residents alike",
+        ),
+        tile(f"Residents {here}", number(head["residents"]), f"{share(head['residents'], deaths)} of deaths"),
+        tile(
+            "Non-residents",
+            number(head["non_residents"]),
+            f"{number(head['residents_elsewhere_in_england'])} elsewhere in England, "
+            f"{number(head['residents_of_wales_scotland_ni'])} Wales, Scotland or NI, "
+            f"{number(head['residents_outside_uk'])} outside the UK"
+            + (f"; {number(head['residence_not_known'])} not known" if head["residence_not_known"] else ""),
+            tone="highlight" if head["non_residents"] else "",
+        ),
+        tile(
+            "Reviewed by the local CDOP",
+            number(head["reviewed_by_local_cdop"]),
+            f"{share(head['reviewed_by_local_cdop'], deaths)} of deaths",
+        ),
+        tile(
+            "Reviewed by another CDOP",
+            number(head["reviewed_by_another_cdop"]),
+            f"{share(head['reviewed_by_another_cdop'], deaths)} of deaths",
+        ),
+        tile(
+            "Not yet assigned a reviewing CDOP",
+            number(head["not_yet_assigned"]),
+            f"{share(head['not_yet_assigned'], deaths)} of deaths",
+            tone="warning" if head["not_yet_assigned"] else "",
+        ),
+    ]
+
+
+def listing(frame: pl.DataFrame, label: str) -> str:
+    parts = [f"{name}: {count:,}" for name, count in frame.select(label, "deaths").iter_rows() if count]
+    return "; ".join(parts) + "." if parts else "No deaths."
+
+
+@callback(
+    Output(ids.OVERVIEW_PERIOD, "children"),
+    Output(ids.OVERVIEW_HEADLINE, "children"),
+    *(
+        Output(ids.part(name, role), prop)
+        for name in CHARTS
+        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
+    ),
+    *(Output(name, "figure") for name in CHARTS),
+    Input(ids.URL, "search"),
+)
+def refresh(search: Any) -> tuple[Any, ...]:
+    view = view_for(search)
+    try:
+        conn, scope, filters = view.conn, view.scope, view.filters
+        period = period_label(filters, view.options)
+        head = report.headline(conn, scope, filters).row(0, named=True)
+        trust_place = report.counts(conn, scope, filters, ["trust", "place"])
+        ages = report.by_age_group(conn, scope, filters)
+        places = report.by_place(conn, scope, filters)
+        quarters = report.by_period(conn, scope, filters, "quarter")
+        query = view.query()
+        trusts = trust_place.group_by("trust_name").agg(pl.col("deaths").sum()).sort("deaths", descending=True)
+        top = trusts.row(0) if trusts.height else None
+        parts = {
+            ids.OVERVIEW_TRUST: (
+                f"Deaths in hospital by trust and place in hospital, {period}",
+                f"{trusts.height} trust{'s' if trusts.height != 1 else ''} had deaths; most at {top[0]} ({top[1]:,})."
+                if top
+                else "No deaths.",
+                download_href("by-trust-and-place", query),
+            ),
+            ids.OVERVIEW_AGE: (
+                f"Deaths in hospital by age group, {period}",
+                listing(ages, "age_group_label"),
+                download_href("by-age-group", query),
+            ),
+            ids.OVERVIEW_PLACE: (
+                f"Deaths by place in hospital, {period}",
+                listing(places, "place_label"),
+                download_href("by-place", query),
+            ),
+            ids.OVERVIEW_TREND: (
+                f"Deaths in hospital by financial quarter, {period}",
+                listing(quarters, "period"),
+                download_href("trend", view.query(grain="quarter")),
+            ),
+        }
+        figs = (
+            figures.stacked_horizontal(
+                trust_place, "trust_name", "trust_code", "place", "place_label", figures.PLACE_COLOURS
+            ),
+            figures.column_bars(ages, "age_group_label", "age_group", colours=figures.AGE_COLOURS),
+            figures.horizontal_bars(places, "place_label", "place"),
+            figures.trend(quarters, bars=True),
+        )
+        return (
+            f"Deaths in hospitals of {scope.label}, {period}.",
+            headline_tiles(head, scope.england),
+            *(value for name in CHARTS for value in parts[name]),
+            *figs,
+        )
+    finally:
+        view.close()
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.OVERVIEW_TRUST, "clickData"),
+    Input(ids.OVERVIEW_AGE, "clickData"),
+    Input(ids.OVERVIEW_PLACE, "clickData"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def cross_filter(trust_click: Any, age_click: Any, place_click: Any, search: Any) -> str:
+    """A click on a bar filters every view by what it shows."""
+    view = view_for(search)
+    try:
+        options = view.options
+        if ctx.triggered_id == ids.OVERVIEW_TRUST and (code := clicked_code(trust_click, options.trusts)):
+            return view.with_filters(trust_codes=(code,), site_codes=())
+        if ctx.triggered_id == ids.OVERVIEW_AGE and (code := clicked_code(age_click, options.age_groups)):
+            return view.with_filters(age_groups=(code,))
+        if ctx.triggered_id == ids.OVERVIEW_PLACE and (code := clicked_code(place_click, options.places)):
+            return view.with_filters(places=(code,))
+        raise PreventUpdate
+    finally:
+        view.close()

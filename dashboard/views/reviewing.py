@@ -1,0 +1,191 @@
+"""Reviewing CDOPs: who reviews the deaths in our hospitals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from dash import Input, Output, State, callback, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import figures, ids
+from dashboard.clicks import clicked_code, download_href
+from dashboard.components import chart_card, table, tile
+from dashboard.context import view_for
+from dashboard.text import number, period_label, share
+from queries import report
+
+PATH = "/reviewing"
+NAME = "Reviewing CDOPs"
+
+CHARTS = (ids.REVIEW_BY_CDOP, ids.REVIEW_BY_SITE, ids.REVIEW_RESIDENCE, ids.REVIEW_MATRIX)
+MATRIX_TABLE_COLUMNS = 12  # reviewing CDOPs shown as table columns; the CSV has them all
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Reviewing CDOPs"),
+            html.P(
+                "Which CDOPs review the deaths that happen in this footprint's hospitals. Deaths of "
+                "non-residents are usually reviewed by the CDOP where the child lived; some are not yet assigned.",
+                className="lede",
+            ),
+            html.Div(id=ids.REVIEW_HEADLINE, className="tiles", **{"aria-live": "polite"}),
+            html.Div(
+                className="grid",
+                children=[
+                    chart_card(ids.REVIEW_BY_CDOP, "Deaths in hospital by reviewing CDOP", clickable=True),
+                    chart_card(ids.REVIEW_BY_SITE, "Who reviews the deaths in each hospital"),
+                    chart_card(ids.REVIEW_RESIDENCE, "Where the children who died in each hospital lived", wide=True),
+                    chart_card(ids.REVIEW_MATRIX, "Hospital by reviewing CDOP", wide=True),
+                ],
+            ),
+        ]
+    )
+
+
+def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
+    """Hospitals as rows, the busiest reviewing CDOPs as columns."""
+    if matrix.height == 0:
+        return pl.DataFrame({"site_name": []}, schema={"site_name": pl.String})
+    busiest = (
+        matrix.group_by("reviewing_cdop_name")
+        .agg(pl.col("deaths").sum())
+        .sort(["deaths", "reviewing_cdop_name"], descending=[True, False])["reviewing_cdop_name"]
+        .head(MATRIX_TABLE_COLUMNS)
+        .to_list()
+    )
+    shown = matrix.with_columns(
+        pl.when(pl.col("reviewing_cdop_name").is_in(busiest))
+        .then(pl.col("reviewing_cdop_name"))
+        .otherwise(pl.lit("All other CDOPs"))
+        .alias("reviewer")
+    )
+    wide = shown.pivot(on="reviewer", index="site_name", values="deaths", aggregate_function="sum").fill_null(0)
+    columns = [c for c in [*busiest, "All other CDOPs"] if c in wide.columns]
+    return (
+        wide.select("site_name", *columns)
+        .with_columns(pl.sum_horizontal(columns).alias("Total"))
+        .sort("Total", descending=True)
+    )
+
+
+@callback(
+    Output(ids.REVIEW_HEADLINE, "children"),
+    *(
+        Output(ids.part(name, role), prop)
+        for name in CHARTS
+        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
+    ),
+    *(Output(name, "figure") for name in CHARTS),
+    Input(ids.URL, "search"),
+)
+def refresh(search: Any) -> tuple[Any, ...]:
+    view = view_for(search)
+    try:
+        conn, scope, filters = view.conn, view.scope, view.filters
+        period = period_label(filters, view.options)
+        head = report.headline(conn, scope, filters).row(0, named=True)
+        reviewers = report.counts(conn, scope, filters, ["reviewing_cdop", "review_group"])
+        by_site = report.counts(conn, scope, filters, ["site", "review_group"])
+        residence = report.counts(conn, scope, filters, ["site", "residence_group"])
+        matrix = report.by_site_reviewing_cdop(conn, scope, filters)
+        deaths = head["deaths"]
+        non_res = head["non_residents"]
+        wide_matrix = matrix_table(matrix)
+        tiles = [
+            tile("Deaths in this footprint's hospitals", number(deaths)),
+            tile(
+                "Reviewed elsewhere",
+                share(head["reviewed_by_another_cdop"], deaths),
+                f"{number(head['reviewed_by_another_cdop'])} deaths reviewed by another CDOP",
+                tone="highlight" if head["reviewed_by_another_cdop"] else "",
+            ),
+            tile(
+                "Deaths of non-residents",
+                number(non_res),
+                f"{share(non_res, deaths)} of deaths",
+                tone="highlight" if non_res else "",
+            ),
+            tile(
+                "Not yet assigned",
+                number(head["not_yet_assigned"]),
+                "no reviewing CDOP recorded yet",
+                tone="warning" if head["not_yet_assigned"] else "",
+            ),
+        ]
+        query = view.query()
+        top = reviewers.sort("deaths", descending=True).row(0, named=True) if reviewers.height else None
+        other = int(by_site.filter(pl.col("review_group") == "other")["deaths"].sum()) if by_site.height else 0
+        parts = {
+            ids.REVIEW_BY_CDOP: (
+                f"Deaths in hospital by reviewing CDOP, {period}",
+                f"{reviewers['reviewing_cdop_code'].n_unique()} reviewing CDOPs (or none yet); most by "
+                f"{top['reviewing_cdop_name']} ({top['deaths']:,})."
+                if top
+                else "No deaths.",
+                download_href("by-reviewing-cdop", query),
+            ),
+            ids.REVIEW_BY_SITE: (
+                f"Deaths in each hospital by who reviews them, {period}",
+                f"{other:,} of {deaths:,} deaths are reviewed by a CDOP other than the local one.",
+                download_href("site-by-review-group", query),
+            ),
+            ids.REVIEW_RESIDENCE: (
+                f"Deaths in each hospital by where the child lived, {period}",
+                f"{non_res:,} of {deaths:,} children who died lived outside this footprint.",
+                download_href("site-by-residence-group", query),
+            ),
+            ids.REVIEW_MATRIX: (
+                f"Deaths by hospital and reviewing CDOP, {period}",
+                html.Div(
+                    [
+                        html.P("The same counts as a table:"),
+                        table(
+                            wide_matrix,
+                            [(c, "Hospital" if c == "site_name" else c) for c in wide_matrix.columns],
+                            f"Deaths by hospital and reviewing CDOP, {period}",
+                            numeric=[c for c in wide_matrix.columns if c != "site_name"],
+                        ),
+                    ]
+                ),
+                download_href("site-by-reviewing-cdop", query),
+            ),
+        }
+        reviewer_bars = reviewers.group_by("reviewing_cdop_code", "reviewing_cdop_name").agg(pl.col("deaths").sum())
+        figs = (
+            figures.horizontal_bars(reviewer_bars, "reviewing_cdop_name", "reviewing_cdop_code"),
+            figures.stacked_horizontal(
+                by_site, "site_name", "site_code", "review_group", "review_group_label", figures.REVIEW_COLOURS
+            ),
+            figures.stacked_horizontal(
+                residence,
+                "site_name",
+                "site_code",
+                "residence_group",
+                "residence_group_label",
+                figures.RESIDENCE_COLOURS,
+            ),
+            figures.heatmap(matrix, "site_name", "reviewing_cdop_name"),
+        )
+        return (tiles, *(value for name in CHARTS for value in parts[name]), *figs)
+    finally:
+        view.close()
+
+
+@callback(
+    Output(ids.URL, "search", allow_duplicate=True),
+    Input(ids.REVIEW_BY_CDOP, "clickData"),
+    State(ids.URL, "search"),
+    prevent_initial_call=True,
+)
+def filter_by_reviewer(click: Any, search: Any) -> str:
+    view = view_for(search)
+    try:
+        code = clicked_code(click, view.options.reviewing_cdops)
+        if code is None:
+            raise PreventUpdate
+        return view.with_filters(reviewing_cdops=(code,))
+    finally:
+        view.close()
