@@ -3,6 +3,7 @@
     python app.py                      run the dashboard (builds a demo store on first run)
     python app.py load PATH            load an NCMD-style extract (CSV or XLSX)
     python app.py demo [--scale K]     build a synthetic demo store
+    python app.py users ...            add, list, disable, grant or revoke users
     python app.py --help               everything else
 
 ``app:server`` is the WSGI application for gunicorn.
@@ -120,6 +121,115 @@ def _build_demo(settings: Any, *, seed: int | None, scale: float, replace: bool)
         f"in {time.perf_counter() - started:.1f} s",
         err=True,
     )
+
+
+@cli.group()
+def users() -> None:
+    """Manage users of a real deployment (demo users are made automatically)."""
+
+
+def _accounts() -> Any:
+    from dashboard import accounts, operational
+
+    settings = load_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return accounts, operational.connect(settings.operational_url)
+
+
+def _known_cdop(code: str) -> str:
+    from ingest.reference import read_reference
+    from settings import REFERENCE_DIR
+
+    code = code.strip().upper()
+    if code not in set(read_reference(REFERENCE_DIR).cdops["cdop_code"]):
+        _fail(f"no CDOP {code!r} in data/reference/cdops.csv")
+    return code
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _describe(user: Any) -> str:
+    state = "active" if user.active else "disabled"
+    holds = ", ".join(user.cdop_codes) or "all England"
+    return f"{user.username}\t{user.role}\t{holds}\t{state}{chr(9) + 'demo' if user.demo else ''}"
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["cdop", "admin"]), default="cdop", show_default=True)
+@click.option("--cdop", "cdops", multiple=True, help="a CDOP code the user may see (repeat for several)")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def users_add(username: str, role: str, cdops: tuple[str, ...], password_stdin: bool) -> None:
+    """Add a user (asks for a password of at least 12 characters)."""
+    accounts, engine = _accounts()
+    codes = [_known_cdop(c) for c in cdops]
+    try:
+        user = accounts.add_user(engine, username, _password(password_stdin), role, codes)
+    except accounts.AccountError as error:
+        _fail(str(error))
+    click.echo(f"added {_describe(user)}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users: name, role, CDOPs, state."""
+    accounts, engine = _accounts()
+    for user in accounts.list_users(engine):
+        click.echo(_describe(user))
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """Disable a user and end their sessions."""
+    _change(lambda a, e: a.set_active(e, username, False), "disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+def users_enable(username: str) -> None:
+    """Enable a disabled user."""
+    _change(lambda a, e: a.set_active(e, username, True), "enabled")
+
+
+@users.command("grant")
+@click.argument("username")
+@click.argument("cdop")
+def users_grant(username: str, cdop: str) -> None:
+    """Let a user see one more CDOP's footprint."""
+    code = _known_cdop(cdop)
+    _change(lambda a, e: a.grant(e, username, code), f"granted {code} to")
+
+
+@users.command("revoke")
+@click.argument("username")
+@click.argument("cdop")
+def users_revoke(username: str, cdop: str) -> None:
+    """Take a CDOP's footprint away from a user (ends their sessions)."""
+    code = cdop.strip().upper()
+    _change(lambda a, e: a.revoke(e, username, code), f"revoked {code} from")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+def users_passwd(username: str, password_stdin: bool) -> None:
+    """Set a user's password (ends their sessions)."""
+    password = _password(password_stdin)
+    _change(lambda a, e: a.set_password(e, username, password), "set the password of")
+
+
+def _change(action: Any, verb: str) -> None:
+    accounts, engine = _accounts()
+    try:
+        user = action(accounts, engine)
+    except accounts.AccountError as error:
+        _fail(str(error))
+    click.echo(f"{verb} {_describe(user)}")
 
 
 def _first_line(error: BaseException) -> str:

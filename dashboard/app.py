@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import dash
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from dashboard import accounts, operational
 from dashboard.auth import init_auth
@@ -68,6 +70,7 @@ def create_app(settings: Settings) -> dash.Dash:
     init_auth(server, svc)
 
     from dashboard import downloads, shell
+    from dashboard.views import VIEWS
 
     app = dash.Dash(
         __name__,
@@ -80,7 +83,21 @@ def create_app(settings: Settings) -> dash.Dash:
     )
     app.index_string = INDEX
     app.layout = shell.layout
+    shell.callbacks.register(app)
+    for view in VIEWS:
+        view.callbacks.register(app)
     downloads.register(server)
+
+    @server.errorhandler(Exception)
+    def unexpected(error: Exception) -> Any:
+        """No traceback ever reaches a browser. A callback request that Dash
+        cannot even route (forged outputs, wrong shapes) is the client's fault."""
+        if isinstance(error, HTTPException):
+            return error
+        server.logger.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/_dash-update-component"):
+            return jsonify(error="bad callback request"), 400
+        return jsonify(error="something went wrong; it has been logged"), 500
 
     @server.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> tuple[object, int]:

@@ -12,6 +12,7 @@ from datetime import date
 
 import polars as pl
 from flask import Flask, Response, jsonify, request
+from sqlalchemy import Engine
 
 from dashboard import audit
 from dashboard.context import View, services, view_for
@@ -93,7 +94,8 @@ def register(server: Flask) -> None:
         user = view.user.username
         detail = {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
         if name == "cases":
-            return Response(_stream_cases(view, svc.engine, user, detail), mimetype="text/csv", headers=headers)
+            stream = _stream_cases(view, svc.engine, user, request.remote_addr, detail)
+            return Response(stream, mimetype="text/csv", headers=headers)
         try:
             frame = AGGREGATES[name](view)
         finally:
@@ -104,8 +106,10 @@ def register(server: Flask) -> None:
         return Response(csv_text(frame), mimetype="text/csv", headers=headers)
 
 
-def _stream_cases(view: View, engine: object, user: str, detail: dict[str, object]) -> Iterator[str]:
-    remote = request.remote_addr
+def _stream_cases(
+    view: View, engine: Engine, user: str, remote: str | None, detail: dict[str, object]
+) -> Iterator[str]:
+    """Runs after the request handler has returned: everything it needs is passed in."""
     rows = 0
     try:
         header = True
@@ -117,4 +121,4 @@ def _stream_cases(view: View, engine: object, user: str, detail: dict[str, objec
             yield csv_text(report.case_list(view.conn, view.scope, view.filters, limit=0))
     finally:
         view.close()
-        audit.record(engine, "download", user, remote, rows=rows, **detail)  # type: ignore[arg-type]
+        audit.record(engine, "download", user, remote, rows=rows, **detail)

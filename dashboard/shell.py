@@ -7,16 +7,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from dash import Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask_login import current_user
 
 from dashboard import ids
+from dashboard.callbacks import Callbacks
 from dashboard.context import services, signed_in_user, view_for
 from dashboard.text import filter_summary, long_date, period_label
 from dashboard.urlstate import VIEW_PARAMS, first, parse_query
 from dashboard.views import BY_PATH, VIEWS, key
 from queries.store import StoreUnavailable
 
+callbacks = Callbacks()
 PAGES: list[tuple[str, str, str]] = [(key(view), view.PATH, view.NAME) for view in VIEWS]
 APP_TITLE = "Deaths by hospital trust"
 SYNTHETIC_NOTICE = (
@@ -102,8 +104,8 @@ def layout() -> html.Div:
                 children=[
                     html.P(
                         [
-                            "Deaths of children in hospitals in England, from the National Child Mortality Database's data "
-                            "model. ",
+                            "Deaths of children in hospitals in England, in the National Child Mortality "
+                            "Database's data model. ",
                             f"Data as at {long_date(facts.as_at)}. " if facts is not None and facts.as_at else "",
                             dcc.Link("What this report covers", href="/about"),
                         ]
@@ -163,7 +165,7 @@ def _filter_bar() -> html.Section:
 _DROPDOWNS = list(ids.FILTER_DROPDOWNS)
 
 
-@callback(
+@callbacks(
     Output(ids.MAIN, "children"),
     Output(ids.PAGE_TITLE, "data"),
     *(Output(ids.nav_link(name), "className") for name, _, _ in PAGES),
@@ -190,14 +192,14 @@ def not_found() -> html.Div:
     )
 
 
-clientside_callback(
+callbacks.clientside(
     "function(title) { if (title) { document.title = title; } return window.dash_clientside.no_update; }",
     Output(ids.PAGE_TITLE, "id"),
     Input(ids.PAGE_TITLE, "data"),
 )
 
 
-@callback(
+@callbacks(
     Output(ids.URL, "search"),
     Output(ids.FOOTPRINT, "value"),
     Output(ids.FOOTPRINT, "options"),

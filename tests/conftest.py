@@ -46,3 +46,20 @@ def conn(demo_settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
 @pytest.fixture
 def fresh_settings(tmp_path: Path) -> Settings:
     return settings_for(tmp_path / "instance")
+
+
+@pytest.fixture(scope="session")
+def dash_app(demo_settings: Settings):
+    from dashboard.app import create_app
+
+    app = create_app(demo_settings)
+    app.server.config["TESTING"] = True
+    return app
+
+
+def signed_in(dash_app, username: str, password: str | None = None):
+    """A Flask test client signed in as a demo user (password demo-<name> by default)."""
+    client = dash_app.server.test_client()
+    response = client.post("/login", data={"username": username, "password": password or f"demo-{username}"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return client

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Input, Output, callback, html
+from dash import Input, Output, html
 
 from dashboard import ids
+from dashboard.callbacks import Callbacks
 from dashboard.context import view_for
 from dashboard.text import long_date, number
 from queries import codes
 
+callbacks = Callbacks()
 PATH = "/about"
 NAME = "About the data"
 
@@ -95,7 +97,7 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-@callback(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"))
+@callbacks(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"))
 def facts(search: Any) -> list[Any]:
     view = view_for(search)
     try:

@@ -5,15 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.callbacks import Callbacks
 from dashboard.clicks import download_href
 from dashboard.context import view_for
 from dashboard.text import number, period_label
 from queries import report
 
+callbacks = Callbacks()
 PATH = "/cases"
 NAME = "Cases"
 
@@ -122,7 +124,7 @@ def _int(value: Any, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**8 else default
 
 
-@callback(
+@callbacks(
     Output(ids.CASES_GRID, "getRowsResponse"),
     Input(ids.CASES_GRID, "getRowsRequest"),
     State(ids.URL, "search"),
@@ -152,7 +154,7 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
     return {"rowData": page.with_columns(page["date_of_death"].cast(str)).to_dicts(), "rowCount": total}
 
 
-@callback(
+@callbacks(
     Output(ids.CASES_COUNT, "children"),
     Output(ids.CASES_GRID_BOX, "children"),
     Input(ids.URL, "search"),

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, callback, ctx, html
+from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
+from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, tile
 from dashboard.context import view_for
 from dashboard.text import number, period_label, share
 from queries import report
 
+callbacks = Callbacks()
 PATH = "/"
 NAME = "Overview"
 
@@ -88,7 +90,7 @@ def listing(frame: pl.DataFrame, label: str) -> str:
     return "; ".join(parts) + "." if parts else "No deaths."
 
 
-@callback(
+@callbacks(
     Output(ids.OVERVIEW_PERIOD, "children"),
     Output(ids.OVERVIEW_HEADLINE, "children"),
     *(
@@ -154,7 +156,7 @@ def refresh(search: Any) -> tuple[Any, ...]:
         view.close()
 
 
-@callback(
+@callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
     Input(ids.OVERVIEW_TRUST, "clickData"),
     Input(ids.OVERVIEW_AGE, "clickData"),

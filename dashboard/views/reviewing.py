@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, callback, html
+from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
+from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, table, tile
 from dashboard.context import view_for
 from dashboard.text import number, period_label, share
 from queries import report
 
+callbacks = Callbacks()
 PATH = "/reviewing"
 NAME = "Reviewing CDOPs"
 
@@ -71,7 +73,7 @@ def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@callback(
+@callbacks(
     Output(ids.REVIEW_HEADLINE, "children"),
     *(
         Output(ids.part(name, role), prop)
@@ -174,7 +176,7 @@ def refresh(search: Any) -> tuple[Any, ...]:
         view.close()
 
 
-@callback(
+@callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
     Input(ids.REVIEW_BY_CDOP, "clickData"),
     State(ids.URL, "search"),

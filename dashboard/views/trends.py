@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
+from dashboard.callbacks import Callbacks
 from dashboard.clicks import download_href
 from dashboard.components import chart_card, table
 from dashboard.context import view_for
@@ -16,6 +17,7 @@ from dashboard.text import period_label
 from dashboard.urlstate import first
 from queries import report
 
+callbacks = Callbacks()
 PATH = "/trends"
 NAME = "Trends"
 
@@ -83,7 +85,7 @@ def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
     return frame.pivot(on=split_label, index="period", values="deaths", aggregate_function="sum").fill_null(0)
 
 
-@callback(
+@callbacks(
     Output(ids.part(ids.TREND_CHART, "title"), "children"),
     Output(ids.TREND_CHART, "figure"),
     Output(ids.part(ids.TREND_CHART, "summary"), "children"),
@@ -125,7 +127,7 @@ def refresh(search: Any) -> tuple[Any, ...]:
         view.close()
 
 
-@callback(
+@callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
     Input(ids.TREND_GRAIN, "value"),
     Input(ids.TREND_SPLIT, "value"),

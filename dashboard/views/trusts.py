@@ -11,10 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
+from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, table
 from dashboard.context import View, view_for
@@ -22,6 +23,7 @@ from dashboard.text import period_label
 from queries import codes, report
 from queries.filters import Filters
 
+callbacks = Callbacks()
 PATH = "/trusts"
 NAME = "Trusts and hospitals"
 
@@ -118,7 +120,7 @@ def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     )
 
 
-@callback(
+@callbacks(
     Output(ids.DRILL_CRUMBS, "children"),
     Output(ids.part(ids.DRILL_CHART, "title"), "children"),
     Output(ids.DRILL_CHART, "figure"),
@@ -181,7 +183,7 @@ def _download_name(level: str) -> str:
     return {"trust": "by-trust", "site": "by-site", "place": "by-place", "age_group": "by-age-group"}[level]
 
 
-@callback(
+@callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
     Input(ids.DRILL_CHART, "clickData"),
     State(ids.URL, "search"),
