@@ -223,8 +223,12 @@ def sync_demo_users(engine: Engine, cdop_codes: list[str], demo_mode: bool) -> N
             db.execute(delete(users).where(users.c.demo.is_(True)))
         return
     existing = {u.username for u in list_users(engine)}
-    if DEMO_ADMIN[0] not in existing:
-        add_user(engine, DEMO_ADMIN[0], DEMO_ADMIN[1], "admin", demo=True)
-    for code in cdop_codes:
-        if code.lower() not in existing:
-            add_user(engine, code.lower(), demo_password(code), "cdop", [code], demo=True)
+    wanted = [(DEMO_ADMIN[0], DEMO_ADMIN[1], "admin", [])]
+    wanted += [(code.lower(), demo_password(code), "cdop", [code]) for code in cdop_codes]
+    for username, password, role, codes in wanted:
+        if username in existing:
+            continue
+        try:
+            add_user(engine, username, password, role, codes, demo=True)
+        except AccountError:  # several workers start at once; one of them made it
+            continue

@@ -38,18 +38,24 @@ INDEX = """<!DOCTYPE html>
 
 
 def secret_key(settings: Settings) -> str:
-    """SECRET_KEY if set; else one generated once and kept in DATA_DIR."""
+    """SECRET_KEY if set; else one generated once and kept in DATA_DIR (made
+    atomically, so workers starting together all end up with the same key)."""
     if settings.secret_key:
         return settings.secret_key
     path = settings.data_dir / ".secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # fails if another worker published first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def create_app(settings: Settings) -> dash.Dash:

@@ -61,6 +61,7 @@ SPLIT_COLOURS = {
     "review_group": REVIEW_COLOURS,
     "residence_group": RESIDENCE_COLOURS,
 }
+BAR_LIMIT = 30  # bars beyond this many make labels unreadable; the tables and CSVs have them all
 # Dashes tell lines apart without colour.
 LINE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 FONT = "Arial, Helvetica, sans-serif"
@@ -231,12 +232,32 @@ def trend(
     return _layout(figure, height=340, legend=split is not None)
 
 
-def heatmap(frame: pl.DataFrame, row: str, column: str, value: str = "deaths") -> go.Figure:
-    """Rows x columns of counts, with the count written in each cell."""
+def heatmap(
+    frame: pl.DataFrame,
+    row: str,
+    column: str,
+    value: str = "deaths",
+    rows_limit: int = BAR_LIMIT,
+    columns_limit: int = 25,
+) -> go.Figure:
+    """Rows x columns of counts (the busiest of each), with the count written in each cell."""
     if frame.height == 0:
         return empty()
-    rows = frame.group_by(row).agg(pl.col(value).sum()).sort(value)[row].to_list()
-    columns = frame.group_by(column).agg(pl.col(value).sum()).sort(value, descending=True)[column].to_list()
+    rows = (
+        frame.group_by(row)
+        .agg(pl.col(value).sum())
+        .sort([value, row], descending=[True, False])
+        .head(rows_limit)
+        .reverse()[row]
+        .to_list()
+    )
+    columns = (
+        frame.group_by(column)
+        .agg(pl.col(value).sum())
+        .sort([value, column], descending=[True, False])
+        .head(columns_limit)[column]
+        .to_list()
+    )
     lookup = {(r, c): v for r, c, v in frame.select(row, column, value).iter_rows()}
     z = [[lookup.get((r, c), 0) for c in columns] for r in rows]
     text = [[str(v) if v else "" for v in line] for line in z]

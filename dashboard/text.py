@@ -70,3 +70,8 @@ def slug(text: str) -> str:
     """'Leicester, Leicestershire and Rutland CDOP' -> 'leicester-leicestershire-and-rutland-cdop'."""
     kept = "".join(ch.lower() if ch.isalnum() else "-" for ch in text)
     return "-".join(part for part in kept.split("-") if part)[:80]
+
+
+def chart_limit_note(rows: int, limit: int) -> str:
+    """Said under a chart that shows only its largest bars."""
+    return f" The chart shows the {limit} with most deaths; the CSV has all {rows}." if rows > limit else ""

@@ -312,10 +312,10 @@ def _choose_sites(
         day = np.array(change_days, dtype="datetime64[D]")[period_index - 1] if period_index else None
         open_now = _open_on(sites, day)
         country = ~sites.england if wales else sites.england
-        scale_km = cal.DISTANCE_SCALE_KM[kind_name] * stretch
-        weights = kind_base[kind_name] * open_now * country * np.exp(-distances[res] / scale_km)
+        pull = (distances[res] + cal.NEAR_KM) ** -(cal.DISTANCE_POWER[kind_name] / stretch)
+        weights = kind_base[kind_name] * open_now * country * pull
         if weights.sum() <= 0:
-            weights = kind_base["not_known"] * open_now * country * np.exp(-distances[res] / scale_km)
+            weights = kind_base["not_known"] * open_now * country * pull
         rows = group["row"].to_numpy()
         chosen[rows] = rng.choice(sites.codes.size, size=rows.size, p=weights / weights.sum())
     return chosen

@@ -126,19 +126,15 @@ KIND_BY_CATEGORY: dict[int, list[float]] = {
     10: [0.0, 0.0, 0.10, 0.85, 0.03, 0.00, 0.00, 0.00, 0.02],
 }
 
-# assumed: how far families travel for each kind of care (km), and how much
-# a unit's level draws deaths to it (tertiary units take transfers).
-DISTANCE_SCALE_KM: dict[str, float] = {
-    "neonatal_unit": 20,
-    "delivery_suite": 8,
-    "picu": 25,
-    "ed": 6,
-    "paediatric_ward": 8,
-    "adult_icu": 10,
-    "theatre": 40,
-    "other_ward": 10,
-    "not_known": 8,
+# assumed: how strongly distance keeps care local, for each kind of care. A
+# hospital's pull falls as (distance + NEAR_KM) ** -power, so what matters is
+# how much nearer one hospital is than another (London's hospitals a few km
+# apart behave like rural ones tens of km apart). Specialist care travels more.
+DISTANCE_POWER: dict[str, float] = {
+    "neonatal_unit": 2.0, "delivery_suite": 3.0, "picu": 2.0, "ed": 3.0, "paediatric_ward": 3.0,
+    "adult_icu": 2.5, "theatre": 1.5, "other_ward": 3.0, "not_known": 3.0,
 }
+NEAR_KM = 3.0
 NEONATAL_LEVEL_WEIGHT = {"nicu": 10.0, "lnu": 2.0, "scu": 0.5}
 
 # assumed: share of English residents' hospital deaths that happen in a Welsh

@@ -85,6 +85,17 @@ def headline_tiles(head: dict[str, int], england: bool) -> list[html.Div]:
     ]
 
 
+def non_resident_note(head: dict[str, int], england: bool) -> str:
+    parts = [] if england else [f"{number(head['residents_elsewhere_in_england'])} elsewhere in England"]
+    parts += [
+        f"{number(head['residents_of_wales_scotland_ni'])} Wales, Scotland or NI",
+        f"{number(head['residents_outside_uk'])} outside the UK",
+    ]
+    if head["residence_not_known"]:
+        parts.append(f"{number(head['residence_not_known'])} residence not known")
+    return ", ".join(parts)
+
+
 def listing(frame: pl.DataFrame, label: str) -> str:
     parts = [f"{name}: {count:,}" for name, count in frame.select(label, "deaths").iter_rows() if count]
     return "; ".join(parts) + "." if parts else "No deaths."

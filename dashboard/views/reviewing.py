@@ -13,7 +13,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, table, tile
 from dashboard.context import view_for
-from dashboard.text import number, period_label, share
+from dashboard.text import chart_limit_note, number, period_label, share
 from queries import report
 
 callbacks = Callbacks()
@@ -131,12 +131,14 @@ def refresh(search: Any) -> tuple[Any, ...]:
             ),
             ids.REVIEW_BY_SITE: (
                 f"Deaths in each hospital by who reviews them, {period}",
-                f"{other:,} of {deaths:,} deaths are reviewed by a CDOP other than the local one.",
+                f"{other:,} of {deaths:,} deaths are reviewed by a CDOP other than the local one."
+                + chart_limit_note(by_site["site_code"].n_unique(), figures.BAR_LIMIT),
                 download_href("site-by-review-group", query),
             ),
             ids.REVIEW_RESIDENCE: (
                 f"Deaths in each hospital by where the child lived, {period}",
-                f"{non_res:,} of {deaths:,} children who died lived outside this footprint.",
+                f"{non_res:,} of {deaths:,} children who died lived outside this footprint."
+                + chart_limit_note(residence["site_code"].n_unique(), figures.BAR_LIMIT),
                 download_href("site-by-residence-group", query),
             ),
             ids.REVIEW_MATRIX: (

@@ -19,7 +19,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, table
 from dashboard.context import View, view_for
-from dashboard.text import period_label
+from dashboard.text import chart_limit_note, period_label
 from queries import codes, report
 from queries.filters import Filters
 
@@ -150,7 +150,9 @@ def refresh(search: Any) -> tuple[Any, ...]:
             colours = figures.PLACE_COLOURS if level == "place" else figures.AGE_COLOURS
             figure = figures.column_bars(frame, label, code, colours=colours)
         total = int(frame["deaths"].sum()) if frame.height else 0
-        summary = f"{total:,} deaths in {frame.height} {noun}{'s' if frame.height != 1 else ''}."
+        summary = f"{total:,} deaths in {frame.height} {noun}{'s' if frame.height != 1 else ''}." + (
+            chart_limit_note(frame.height, figures.BAR_LIMIT)
+        )
         wide = pivot_by_age(by_age, label) if dimension != "age_group" else frame.select(label, "deaths")
         numeric = [c for c in wide.columns if c != label]
         columns = [(label, noun.capitalize()), *((c, "Deaths" if c == "deaths" else c) for c in numeric)]
