@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import polars as pl
-from dash import dcc, html
+from dash import Output, dcc, html
 
 from dashboard import ids
 
@@ -38,6 +38,15 @@ def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool =
             html.A("Download these figures (CSV)", id=ids.part(name, "download"), href="", className="download"),
         ],
     )
+
+
+def card_outputs(names: Sequence[str]) -> list[Output]:
+    """The title, summary and download link of each chart card, in that order."""
+    return [
+        Output(ids.part(name, role), prop)
+        for name in names
+        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
+    ]
 
 
 def table(

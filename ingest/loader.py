@@ -26,23 +26,8 @@ from queries.schema import create_schema, get_meta, set_meta
 from queries.store import rewrite
 from settings import REFERENCE_DIR, Settings
 
-HASHED_COLUMNS = (
-    "date_of_death",
-    "notification_date",
-    "age_at_death_days",
-    "sex",
-    "ethnic_group",
-    "imd_decile",
-    "place_of_death_type",
-    "site_code",
-    "place_in_hospital",
-    "residence_la_code",
-    "reviewing_cdop_code",
-    "expected_death",
-    "review_status",
-    "review_completed_date",
-    "category_of_death",
-)
+# Every extract column but the key: a change in any of them makes the case "updated".
+HASHED_COLUMNS = tuple(c for c in EXTRACT_COLUMNS if c != "case_id")
 
 
 @dataclass(frozen=True)

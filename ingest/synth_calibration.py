@@ -131,8 +131,15 @@ KIND_BY_CATEGORY: dict[int, list[float]] = {
 # how much nearer one hospital is than another (London's hospitals a few km
 # apart behave like rural ones tens of km apart). Specialist care travels more.
 DISTANCE_POWER: dict[str, float] = {
-    "neonatal_unit": 2.0, "delivery_suite": 3.0, "picu": 2.0, "ed": 3.0, "paediatric_ward": 3.0,
-    "adult_icu": 2.5, "theatre": 1.5, "other_ward": 3.0, "not_known": 3.0,
+    "neonatal_unit": 2.0,
+    "delivery_suite": 3.0,
+    "picu": 2.0,
+    "ed": 3.0,
+    "paediatric_ward": 3.0,
+    "adult_icu": 2.5,
+    "theatre": 1.5,
+    "other_ward": 3.0,
+    "not_known": 3.0,
 }
 NEAR_KM = 3.0
 NEONATAL_LEVEL_WEIGHT = {"nicu": 10.0, "lnu": 2.0, "scu": 0.5}

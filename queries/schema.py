@@ -81,30 +81,6 @@ JOIN ref_sites AS s ON s.site_code = d.site_code
 WHERE d.place_of_death_type = 'hospital' AND s.country = 'England';
 """
 
-DEATH_COLUMNS = (
-    "case_id",
-    "case_ref",
-    "date_of_death",
-    "notification_date",
-    "age_at_death_days",
-    "age_group",
-    "sex",
-    "ethnic_group",
-    "imd_decile",
-    "place_of_death_type",
-    "site_code",
-    "place_in_hospital",
-    "residence_la_code",
-    "reviewing_cdop_code",
-    "expected_death",
-    "review_status",
-    "review_completed_date",
-    "category_of_death",
-    "financial_year",
-    "row_hash",
-    "load_id",
-)
-
 
 def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(TABLES)

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import figures, ids
 from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
-from dashboard.components import chart_card, tile
+from dashboard.components import card_outputs, chart_card, tile
 from dashboard.context import view_for
 from dashboard.text import number, period_label, share
 from queries import report
@@ -104,11 +104,7 @@ def listing(frame: pl.DataFrame, label: str) -> str:
 @callbacks(
     Output(ids.OVERVIEW_PERIOD, "children"),
     Output(ids.OVERVIEW_HEADLINE, "children"),
-    *(
-        Output(ids.part(name, role), prop)
-        for name in CHARTS
-        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
-    ),
+    *card_outputs(CHARTS),
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
 )

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 from dashboard import figures, ids
 from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
-from dashboard.components import chart_card, table, tile
+from dashboard.components import card_outputs, chart_card, table, tile
 from dashboard.context import view_for
 from dashboard.text import chart_limit_note, number, period_label, share
 from queries import report
@@ -75,11 +75,7 @@ def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
 
 @callbacks(
     Output(ids.REVIEW_HEADLINE, "children"),
-    *(
-        Output(ids.part(name, role), prop)
-        for name in CHARTS
-        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
-    ),
+    *card_outputs(CHARTS),
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
 )

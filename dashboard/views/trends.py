@@ -140,8 +140,9 @@ def remember_choice(grain: Any, split: Any, search: Any) -> str:
         raise PreventUpdate
     view = view_for(search)
     try:
-        query = view.query(grain=None if grain == DEFAULT_GRAIN else grain,
-                           split=None if split == DEFAULT_SPLIT else split)
+        query = view.query(
+            grain=None if grain == DEFAULT_GRAIN else grain, split=None if split == DEFAULT_SPLIT else split
+        )
     finally:
         view.close()
     if query == (search or ""):
