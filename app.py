@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 import time
 from pathlib import Path
@@ -48,9 +49,25 @@ def run(host: str | None, port: int | None) -> None:
         )
         _build_demo(settings, seed=None, scale=1.0, replace=False)
     from dashboard.app import create_app
+    from dashboard.auth import demo_mode
 
     dash_app = create_app(settings)
-    dash_app.run(host=host or settings.host, port=port or settings.port, debug=False)
+    bind = host or settings.host
+    if demo_mode(dash_app.server.extensions["cdop"]) and not is_loopback(bind):
+        _fail(
+            f"the synthetic demo only listens on this machine (127.0.0.1), not on {bind!r}; "
+            "load real data and set SECRET_KEY to serve others"
+        )
+    dash_app.run(host=bind, port=port or settings.port, debug=False, dev_tools_ui=False, dev_tools_hot_reload=False)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @cli.command()

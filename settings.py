@@ -17,6 +17,9 @@ class Settings:
     port: int
     secret_key: str | None
     max_extract_mb: int
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    trusted_proxy: bool = False  # behind a reverse proxy that sets X-Forwarded-Proto/-For
 
     @property
     def store_path(self) -> Path:
@@ -40,6 +43,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         port=_int(env, "PORT", 8050),
         secret_key=env.get("SECRET_KEY") or None,
         max_extract_mb=_int(env, "MAX_EXTRACT_MB", 800),
+        session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
+        session_max_hours=_int(env, "SESSION_MAX_HOURS", 12),
+        trusted_proxy=env.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
     )
 
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from dashboard import sessions
 from dashboard.operational import user_cdops, users
 
 ROLES = ("cdop", "admin")
@@ -37,7 +39,6 @@ class User:
     role: str
     active: bool
     demo: bool
-    session_version: int
     cdop_codes: tuple[str, ...]
 
     @property
@@ -82,23 +83,25 @@ def add_user(
         raise AccountError("a CDOP user needs at least one CDOP (--cdop CODE)")
     if not demo:
         check_password(password, name)
-    hasher = DEMO_HASHER if demo else HASHER
-    with engine.begin() as db:
-        if db.execute(select(users.c.id).where(users.c.username == name)).first():
-            raise AccountError(f"user {name!r} already exists")
-        user_id = db.execute(
-            insert(users).values(
-                username=name,
-                password_hash=hasher.hash(password),
-                role=role,
-                active=True,
-                demo=demo,
-                session_version=1,
-                created_at=_now(),
-            )
-        ).inserted_primary_key[0]
-        for code in sorted(set(cdop_codes)):
-            db.execute(insert(user_cdops).values(user_id=user_id, cdop_code=code))
+    password_hash = (DEMO_HASHER if demo else HASHER).hash(password)
+    try:
+        with engine.begin() as db:
+            if db.execute(select(users.c.id).where(users.c.username == name)).first():
+                raise AccountError(f"user {name!r} already exists")
+            user_id = db.execute(
+                insert(users).values(
+                    username=name,
+                    password_hash=password_hash,
+                    role=role,
+                    active=True,
+                    demo=demo,
+                    created_at=_now(),
+                )
+            ).inserted_primary_key[0]
+            for code in sorted(set(cdop_codes)):
+                db.execute(insert(user_cdops).values(user_id=user_id, cdop_code=code))
+    except IntegrityError:  # another process added the same name at the same moment
+        raise AccountError(f"user {name!r} already exists") from None
     found = get_user_by_name(engine, name)
     assert found is not None
     return found
@@ -126,7 +129,6 @@ def _one(engine: Engine, condition: object) -> User | None:
             role=row["role"],
             active=row["active"],
             demo=row["demo"],
-            session_version=row["session_version"],
             cdop_codes=tuple(codes),
         )
 
@@ -160,11 +162,8 @@ def authenticate(engine: Engine, username: str, password: str) -> User | None:
 def set_active(engine: Engine, username: str, active: bool) -> User:
     user = _existing(engine, username)
     with engine.begin() as db:
-        db.execute(
-            update(users)
-            .where(users.c.id == user.id)
-            .values(active=active, session_version=users.c.session_version + 1)
-        )
+        db.execute(update(users).where(users.c.id == user.id).values(active=active))
+    sessions.end_all(engine, user.id, "disabled" if not active else "enabled")
     return _existing(engine, username)
 
 
@@ -172,11 +171,8 @@ def set_password(engine: Engine, username: str, password: str) -> User:
     user = _existing(engine, username)
     check_password(password, user.username)
     with engine.begin() as db:
-        db.execute(
-            update(users)
-            .where(users.c.id == user.id)
-            .values(password_hash=HASHER.hash(password), session_version=users.c.session_version + 1)
-        )
+        db.execute(update(users).where(users.c.id == user.id).values(password_hash=HASHER.hash(password)))
+    sessions.end_all(engine, user.id, "password")
     return _existing(engine, username)
 
 
@@ -196,7 +192,7 @@ def revoke(engine: Engine, username: str, cdop_code: str) -> User:
         raise AccountError(f"{cdop_code} is {user.username}'s only CDOP; disable the user instead")
     with engine.begin() as db:
         db.execute(delete(user_cdops).where((user_cdops.c.user_id == user.id) & (user_cdops.c.cdop_code == cdop_code)))
-        db.execute(update(users).where(users.c.id == user.id).values(session_version=users.c.session_version + 1))
+    sessions.end_all(engine, user.id, "revoked")
     return _existing(engine, username)
 
 

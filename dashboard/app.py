@@ -14,6 +14,7 @@ from dashboard import accounts, operational
 from dashboard.auth import init_auth
 from dashboard.context import Services
 from dashboard.deaths_store import DeathsStore
+from dashboard.security import init_security
 from queries.scope import cdops_in_force
 from queries.store import StoreUnavailable
 from settings import PROJECT_DIR, Settings
@@ -60,19 +61,18 @@ def secret_key(settings: Settings) -> str:
 
 def create_app(settings: Settings) -> dash.Dash:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    server = Flask("dashboard")
-    server.config.update(
-        SECRET_KEY=secret_key(settings),
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        REMEMBER_COOKIE_HTTPONLY=True,
-        MAX_CONTENT_LENGTH=1_000_000,
-    )
     svc = Services(
         settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
     )
+    demo = _sync_demo_users(svc)
+    if not demo and not settings.secret_key:
+        raise SystemExit(
+            "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
+            "for example SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    server = Flask("dashboard")
+    server.config.update(SECRET_KEY=secret_key(settings))
     server.extensions["cdop"] = svc
-    _sync_demo_users(svc)
     init_auth(server, svc)
 
     from dashboard import downloads, shell
@@ -93,12 +93,13 @@ def create_app(settings: Settings) -> dash.Dash:
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)
+    init_security(server, app, settings)  # last: the CSP hashes every inline script registered above
 
     @server.errorhandler(Exception)
     def unexpected(error: Exception) -> Any:
         """No traceback ever reaches a browser. A callback request that Dash
         cannot even route (forged outputs, wrong shapes) is the client's fault."""
-        if isinstance(error, HTTPException):
+        if isinstance(error, HTTPException):  # handled by security.http_error
             return error
         server.logger.exception("unhandled error on %s", request.path)
         if request.path.startswith("/_dash-update-component"):
@@ -112,12 +113,12 @@ def create_app(settings: Settings) -> dash.Dash:
     return app
 
 
-def _sync_demo_users(svc: Services) -> None:
-    """Demo users exist only while the store holds synthetic data."""
+def _sync_demo_users(svc: Services) -> bool:
+    """Demo users exist only while the store holds synthetic data. True in demo mode."""
     try:
         conn = svc.store.cursor()
     except StoreUnavailable:
-        return
+        return False
     try:
         from datetime import date
 
@@ -126,3 +127,4 @@ def _sync_demo_users(svc: Services) -> None:
     finally:
         conn.close()
     accounts.sync_demo_users(svc.engine, codes, demo_mode=synthetic)
+    return synthetic

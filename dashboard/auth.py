@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, jsonify, redirect, render_template_string, request
+from flask import Flask, Response, jsonify, redirect, render_template_string, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
 
-from dashboard import accounts, audit
+from dashboard import accounts, audit, sessions, throttle
 from dashboard.accounts import User
 from dashboard.context import Services
 from queries.store import StoreUnavailable
@@ -19,32 +21,39 @@ API_PREFIXES = ("/_dash-", "/download/", "/_reload-hash", "/_alive")
 
 
 class SignedIn(UserMixin):
-    """flask-login's view of an account. The id carries the account's session
-    version, so disabling a user or changing a password ends their sessions."""
+    """flask-login's view of a signed-in account. Its id is the session token,
+    which the operational store can end at any time."""
 
-    def __init__(self, account: User) -> None:
+    def __init__(self, account: User, token: str) -> None:
         self.account = account
+        self.token = token
 
     def get_id(self) -> str:
-        return f"{self.account.id}:{self.account.session_version}"
+        return self.token
+
+
+def session_policy(svc: Services) -> sessions.SessionPolicy:
+    return sessions.SessionPolicy(
+        idle=timedelta(minutes=svc.settings.session_idle_minutes),
+        lifetime=timedelta(hours=svc.settings.session_max_hours),
+    )
 
 
 def init_auth(server: Flask, svc: Services) -> None:
     manager = LoginManager()
     manager.init_app(server)
+    manager.session_protection = None  # sessions are checked server-side on every request
+    policy = session_policy(svc)
 
     @manager.user_loader
-    def load(user_id: str) -> SignedIn | None:
-        try:
-            account_id, version = (int(part) for part in user_id.split(":"))
-        except ValueError:
+    def load(token: str) -> SignedIn | None:
+        user_id = sessions.resume(svc.engine, token, policy)
+        if user_id is None:
             return None
-        account = accounts.get_user(svc.engine, account_id)
-        if account is None or not account.active or account.session_version != version:
+        account = accounts.get_user(svc.engine, user_id)
+        if account is None or not account.active or (account.demo and not demo_mode(svc)):
             return None
-        if account.demo and not _demo_mode(svc):
-            return None
-        return SignedIn(account)
+        return SignedIn(account, token)
 
     @server.before_request
     def require_login() -> Any:
@@ -61,31 +70,43 @@ def init_auth(server: Flask, svc: Services) -> None:
 
     @server.post("/login")
     def login() -> Any:
-        username = str(request.form.get("username", ""))[:64]
+        username = str(request.form.get("username", "")).strip().lower()[:64]
         password = str(request.form.get("password", ""))[:256]
+        address = request.remote_addr
+        if throttle.blocked(svc.engine, username, address):
+            audit.record(svc.engine, "login_throttled", username or None, address)
+            message = "Too many failed sign-ins. Wait 15 minutes and try again, or ask your administrator."
+            return _login_form(svc, error=message), 429
         account = accounts.authenticate(svc.engine, username, password) if username and password else None
-        if account is not None and account.demo and not _demo_mode(svc):
+        if account is not None and account.demo and not demo_mode(svc):
             account = None
         if account is None:
-            audit.record(svc.engine, "login_failed", username.strip().lower() or None, request.remote_addr)
+            audit.record(svc.engine, "login_failed", username or None, address)
             return _login_form(svc, error="That username and password do not match an active account."), 401
-        login_user(SignedIn(account))
-        audit.record(svc.engine, "login", account.username, request.remote_addr)
+        session.clear()  # a fresh session at sign-in: nothing from before survives (no fixation)
+        login_user(SignedIn(account, sessions.start(svc.engine, account.id)))
+        audit.record(svc.engine, "login", account.username, address)
         return redirect(_safe_next(request.args.get("next")))
 
     @server.post("/logout")
     def logout() -> Response:
         if current_user.is_authenticated:
+            sessions.end(svc.engine, current_user.token, "logout")
             audit.record(svc.engine, "logout", current_user.account.username, request.remote_addr)
         logout_user()
+        session.clear()
         return redirect("/login")
 
     @server.get("/healthz")
     def health() -> Any:
-        return jsonify(status="ok")
+        try:
+            facts = svc.store.facts()
+        except StoreUnavailable as error:
+            return jsonify(store="unavailable", detail=str(error).splitlines()[0]), 503
+        return jsonify(store="ok", synthetic=facts.synthetic)
 
 
-def _demo_mode(svc: Services) -> bool:
+def demo_mode(svc: Services) -> bool:
     try:
         return svc.store.facts().synthetic
     except StoreUnavailable:
@@ -117,6 +138,7 @@ LOGIN_TEMPLATE = """<!DOCTYPE html>
   {% endif %}
   {% if error %}<div class="notice error" role="alert">{{ error }}</div>{% endif %}
   <form method="post" action="/login{{ next_query }}" class="login-form">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
     <label for="username">Username</label>
     <input id="username" name="username" autocomplete="username" required autofocus maxlength="64">
     <label for="password">Password</label>
@@ -140,4 +162,6 @@ LOGIN_TEMPLATE = """<!DOCTYPE html>
 def _login_form(svc: Services, error: str | None = None) -> str:
     target = request.args.get("next")
     next_query = f"?next={quote(_safe_next(target), safe='')}" if target else ""
-    return render_template_string(LOGIN_TEMPLATE, demo=_demo_mode(svc), error=error, next_query=next_query)
+    return render_template_string(
+        LOGIN_TEMPLATE, demo=demo_mode(svc), error=error, next_query=next_query, csrf_token=generate_csrf()
+    )

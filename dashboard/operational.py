@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Engine,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -35,7 +36,6 @@ users = Table(
     Column("role", String(10), nullable=False),  # "cdop" or "admin"
     Column("active", Boolean, nullable=False, default=True),
     Column("demo", Boolean, nullable=False, default=False),
-    Column("session_version", Integer, nullable=False, default=1),  # bumped to end every session
     Column("created_at", DateTime, nullable=False),
 )
 
@@ -46,6 +46,17 @@ user_cdops = Table(
     Column("cdop_code", String(10), primary_key=True),
 )
 
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the token in the signed cookie
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("ended_reason", String(20)),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -54,7 +65,8 @@ audit_log = Table(
     Column("username", String(64)),
     Column("event", String(40), nullable=False, index=True),
     Column("detail", JSON, nullable=False),
-    Column("remote_addr", String(64)),
+    Column("remote_addr", String(64), index=True),
+    Index("audit_user_time", "username", "at"),
 )
 
 

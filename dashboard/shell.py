@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from dashboard import ids
 from dashboard.callbacks import Callbacks
@@ -76,6 +77,7 @@ def layout() -> html.Div:
                                 action="/logout",
                                 method="post",
                                 children=[
+                                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
                                     html.Button("Sign out", type="submit", className="button secondary"),
                                 ],
                             ),

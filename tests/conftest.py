@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -57,9 +58,23 @@ def dash_app(demo_settings: Settings):
     return app
 
 
+def csrf_token(client) -> str:
+    """The CSRF token the login page hands this client."""
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "the login page has no CSRF token"
+    return found.group(1)
+
+
+def post_login(client, username: str, password: str, query: str = ""):
+    """Post the login form as a browser would (with its CSRF token)."""
+    data = {"username": username, "password": password, "csrf_token": csrf_token(client)}
+    return client.post(f"/login{query}", data=data)
+
+
 def signed_in(dash_app, username: str, password: str | None = None):
     """A Flask test client signed in as a demo user (password demo-<name> by default)."""
     client = dash_app.server.test_client()
-    response = client.post("/login", data={"username": username, "password": password or f"demo-{username}"})
+    response = post_login(client, username, password or f"demo-{username}")
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client

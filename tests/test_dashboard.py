@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from urllib.parse import quote
 
 import duckdb
 import pytest
@@ -12,7 +14,7 @@ from dashboard import accounts, audit, ids
 from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope, england_scope
-from tests.conftest import signed_in
+from tests.conftest import csrf_token, post_login, signed_in
 from tests.dash_client import DashClient
 
 TODAY = date.today()
@@ -67,10 +69,15 @@ def test_the_login_page_and_assets_are_public_and_say_the_data_are_synthetic(das
 
 def test_a_wrong_password_is_refused_the_same_way_as_an_unknown_user(dash_app) -> None:
     client = dash_app.server.test_client()
-    wrong = client.post("/login", data={"username": "llr", "password": "guess"})
-    unknown = client.post("/login", data={"username": "nobody", "password": "guess"})
+    client.environ_base["REMOTE_ADDR"] = "192.0.2.10"  # its own address: failures here throttle no one else
+    wrong = post_login(client, "llr", "guess")
+    unknown = post_login(client, "nobody", "guess")
     assert wrong.status_code == unknown.status_code == 401
-    assert wrong.get_data(as_text=True) == unknown.get_data(as_text=True)
+
+    def without_token(text: str) -> str:
+        return re.sub(r'name="csrf_token" value="[^"]+"', "", text)
+
+    assert without_token(wrong.get_data(as_text=True)) == without_token(unknown.get_data(as_text=True))
     assert client.get("/_dash-layout").status_code == 401
     engine = dash_app.server.extensions["cdop"].engine
     failed = [e for e in audit.recent(engine, event="login_failed") if e["username"] in ("llr", "nobody")]
@@ -79,20 +86,18 @@ def test_a_wrong_password_is_refused_the_same_way_as_an_unknown_user(dash_app) -
 
 def test_signing_in_goes_back_to_the_page_asked_for_but_never_off_site(dash_app) -> None:
     client = dash_app.server.test_client()
-    back = client.post("/login?next=%2Ftrends%3Ffy%3D2024", data={"username": "llr", "password": "demo-llr"})
+    back = post_login(client, "llr", "demo-llr", "?next=%2Ftrends%3Ffy%3D2024")
     assert back.headers["Location"] == "/trends?fy=2024"
     for target in ("//evil.example/x", "https://evil.example/", "/\\evil"):
         client = dash_app.server.test_client()
-        response = client.post(
-            "/login", query_string={"next": target}, data={"username": "llr", "password": "demo-llr"}
-        )
+        response = post_login(client, "llr", "demo-llr", f"?next={quote(target, safe='')}")
         assert response.headers["Location"] == "/", target
 
 
 def test_signing_out_ends_the_session(dash_app) -> None:
     client = signed_in(dash_app, "ncl")
     assert client.get("/_dash-layout").status_code == 200
-    assert client.post("/logout").status_code == 302
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
     assert client.get("/_dash-layout").status_code == 401
 
 

@@ -13,7 +13,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import card_outputs, chart_card, tile
 from dashboard.context import view_for
-from dashboard.text import number, period_label, share
+from dashboard.text import chart_limit_note, number, period_label, share
 from queries import report
 
 callbacks = Callbacks()
@@ -125,6 +125,7 @@ def refresh(search: Any) -> tuple[Any, ...]:
             ids.OVERVIEW_TRUST: (
                 f"Deaths in hospital by trust and place in hospital, {period}",
                 f"{trusts.height} trust{'s' if trusts.height != 1 else ''} had deaths; most at {top[0]} ({top[1]:,})."
+                + chart_limit_note(trusts.height, figures.BAR_LIMIT)
                 if top
                 else "No deaths.",
                 download_href("by-trust-and-place", query),

@@ -121,6 +121,7 @@ def refresh(search: Any) -> tuple[Any, ...]:
                 f"Deaths in hospital by reviewing CDOP, {period}",
                 f"{reviewers['reviewing_cdop_code'].n_unique()} reviewing CDOPs (or none yet); most by "
                 f"{top['reviewing_cdop_name']} ({top['deaths']:,})."
+                + chart_limit_note(reviewers["reviewing_cdop_code"].n_unique(), figures.BAR_LIMIT)
                 if top
                 else "No deaths.",
                 download_href("by-reviewing-cdop", query),
