@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard import accounts, operational
 from dashboard.auth import init_auth
-from dashboard.context import Services
+from dashboard.context import NoFootprint, Services
 from dashboard.deaths_store import DeathsStore
 from dashboard.security import init_security
 from queries.scope import cdops_in_force
@@ -105,6 +105,10 @@ def create_app(settings: Settings) -> dash.Dash:
         if request.path.startswith("/_dash-update-component"):
             return jsonify(error="bad callback request"), 400
         return jsonify(error="something went wrong; it has been logged"), 500
+
+    @server.errorhandler(NoFootprint)
+    def no_footprint(error: NoFootprint) -> tuple[object, int]:
+        return jsonify(error=str(error)), 403
 
     @server.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> tuple[object, int]:

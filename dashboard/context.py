@@ -13,10 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 from sqlalchemy import Engine
 
+from dashboard import audit
 from dashboard.accounts import User
 from dashboard.deaths_store import DeathsStore, StoreFacts
 from dashboard.urlstate import Params, build_query, first, parse_query, raw_filters
@@ -131,8 +132,9 @@ def scope_for(user: User, requested: str | None, conn: duckdb.DuckDBPyConnection
     return cdop_scope(conn, [chosen], day), chosen
 
 
-def view_for(search: object, today: date | None = None) -> View:
-    """Everything a callback or download needs, derived on the server."""
+def view_for(search: object, today: date | None = None, page: str | None = None) -> View:
+    """Everything a callback or download needs, derived on the server. With
+    ``page``, the view is recorded in the audit log with its filters."""
     user = signed_in_user()
     svc = services()
     conn = svc.store.cursor()
@@ -147,7 +149,7 @@ def view_for(search: object, today: date | None = None) -> View:
     except BaseException:
         conn.close()
         raise
-    return View(
+    view = View(
         user=user,
         conn=conn,
         facts=facts,
@@ -158,3 +160,14 @@ def view_for(search: object, today: date | None = None) -> View:
         filters=filters,
         params=params,
     )
+    if page is not None:
+        audit.record(
+            svc.engine,
+            "page_view",
+            user.username,
+            request.remote_addr,
+            page=page,
+            query=view.query(),
+            scope=scope.label,
+        )
+    return view

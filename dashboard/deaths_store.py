@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 
 from queries.report import data_facts
-from queries.store import StoreUnavailable, open_readonly
+from queries.store import StoreUnavailable, open_readonly, use_store
 
 RECHECK_SECONDS = 1.0
 
@@ -66,7 +66,7 @@ class DeathsStore:
                     )
                 self._checked = now
             assert self._conn is not None
-            return self._conn.cursor()
+            return use_store(self._conn.cursor())
 
     def facts(self) -> StoreFacts:
         self.cursor().close()

@@ -15,9 +15,11 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine
 
 from dashboard import audit
-from dashboard.context import View, services, view_for
+from dashboard.context import View, services, signed_in_user, view_for
 from dashboard.text import period_label, slug
 from dashboard.urlstate import first
+from dashboard.views.audit_log import EVENTS as AUDIT_EVENTS
+from dashboard.views.audit_log import events_frame
 from queries import report
 from queries.export import neutralise_formulas
 
@@ -81,6 +83,8 @@ def filename(view: View, name: str) -> str:
 def register(server: Flask) -> None:
     @server.get("/download/<name>.csv")
     def download(name: str) -> Response | tuple[Response, int]:
+        if name == "audit":
+            return _audit_log()
         if name not in DOWNLOADS:
             return jsonify(error=f"no download called {name!r}"), 404
         view = view_for(request.query_string.decode("utf-8", "replace"))
@@ -104,6 +108,24 @@ def register(server: Flask) -> None:
             frame = suppress_small_counts(frame)
         audit.record(svc.engine, "download", user, request.remote_addr, rows=frame.height, **detail)
         return Response(csv_text(frame), mimetype="text/csv", headers=headers)
+
+
+def _audit_log() -> Response | tuple[Response, int]:
+    """The audit log, for administrators only (an attempt by anyone else is itself recorded)."""
+    svc = services()
+    user = signed_in_user()
+    if not user.is_admin:
+        audit.record(svc.engine, "forbidden", user.username, request.remote_addr, page="/download/audit.csv")
+        return jsonify(error="the audit log is for NCMD administrators"), 403
+    event = request.args.get("event") or None
+    rows = audit.recent(svc.engine, limit=1_000_000, event=event if event in AUDIT_EVENTS else None)
+    frame = events_frame(rows)
+    audit.record(svc.engine, "download", user.username, request.remote_addr, view="audit", rows=frame.height)
+    headers = {
+        "Content-Disposition": f'attachment; filename="audit-log_{date.today():%Y%m%d}.csv"',
+        "Cache-Control": "no-store",
+    }
+    return Response(csv_text(frame), mimetype="text/csv", headers=headers)
 
 
 def _stream_cases(

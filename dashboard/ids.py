@@ -21,6 +21,7 @@ FILTER_STATUS = "filter-status"
 FILTER_RESET = "filter-reset"
 FILTER_SUMMARY = "filter-summary"
 STORE_MESSAGE = "store-message"
+HEALTH_TIMER = "health-timer"
 
 # The multi-select filters: component id -> (URL parameter, label).
 FILTER_DROPDOWNS: dict[str, tuple[str, str]] = {
@@ -71,6 +72,10 @@ CASES_COUNT = "cases-count"
 
 # about
 ABOUT_FACTS = "about-facts"
+
+# audit log (admins)
+AUDIT_EVENT = "audit-event"
+AUDIT_TABLE = "audit-table"
 
 
 def part(name: str, role: str) -> str:

@@ -79,7 +79,7 @@ def init_security(server: Flask, app: dash.Dash, settings: Settings) -> None:
         return None
 
     @server.errorhandler(CSRFError)
-    def csrf_failed(_error: CSRFError) -> Any:
+    def csrf_failed(_exc: CSRFError) -> Any:
         return _error(400, "This form has expired. Go back, reload the page and try again.")
 
     @server.errorhandler(HTTPException)

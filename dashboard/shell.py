@@ -4,24 +4,31 @@ shared by every page, and the one callback that keeps filters and URL in step.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from flask import request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import ids
+from dashboard import audit, ids
 from dashboard.callbacks import Callbacks
 from dashboard.context import services, signed_in_user, view_for
 from dashboard.text import filter_summary, long_date, period_label
 from dashboard.urlstate import VIEW_PARAMS, first, parse_query
-from dashboard.views import BY_PATH, VIEWS, key
+from dashboard.views import BY_PATH, VIEWS, admin_only, key
 from queries.store import StoreUnavailable
 
 callbacks = Callbacks()
 PAGES: list[tuple[str, str, str]] = [(key(view), view.PATH, view.NAME) for view in VIEWS]
 APP_TITLE = "Deaths by hospital trust"
+HEALTH_CHECK_MS = 30_000
+STORE_DOWN = (
+    "The deaths data are unavailable just now (a new extract may be loading, or the store is missing). "
+    "This page will recover by itself when they are back."
+)
 SYNTHETIC_NOTICE = (
     "Synthetic data: every death shown here is made up for demonstration. No real child's information is in this app."
 )
@@ -36,8 +43,8 @@ def layout() -> html.Div:
     try:
         facts = services().store.facts()
         store_problem = None
-    except StoreUnavailable as error:
-        facts, store_problem = None, str(error)
+    except StoreUnavailable:
+        facts, store_problem = None, STORE_DOWN
     who = "NCMD administrator" if user.is_admin else ", ".join(user.cdop_codes)
     return html.Div(
         className="shell",
@@ -88,14 +95,26 @@ def layout() -> html.Div:
             html.Div(SYNTHETIC_NOTICE, className="synthetic-banner", role="note")
             if facts is not None and facts.synthetic
             else None,
-            html.Div(store_problem, id=ids.STORE_MESSAGE, className="notice error", role="alert")
-            if store_problem
-            else None,
+            html.Div(
+                store_problem,
+                id=ids.STORE_MESSAGE,
+                className="notice error store-message",
+                role="alert",
+                style=None if store_problem else {"display": "none"},
+            ),
+            dcc.Interval(id=ids.HEALTH_TIMER, interval=HEALTH_CHECK_MS),
             html.Nav(
                 className="nav",
                 **{"aria-label": "Views"},
                 children=[
-                    dcc.Link(name, href=path, id=ids.nav_link(key), className="nav-link") for key, path, name in PAGES
+                    dcc.Link(
+                        name,
+                        href=path,
+                        id=ids.nav_link(key),
+                        className="nav-link",
+                        style={"display": "none"} if admin_only(BY_PATH[path]) and not user.is_admin else None,
+                    )
+                    for key, path, name in PAGES
                 ],
             ),
             _filter_bar(),
@@ -181,8 +200,21 @@ def route(pathname: Any, search: Any) -> tuple[Any, ...]:
     classes = ["nav-link active" if view is not None and path == view.PATH else "nav-link" for _, path, _ in PAGES]
     if view is None:
         return not_found(), f"Page not found · {APP_TITLE}", *classes
+    user = signed_in_user()
+    if admin_only(view) and not user.is_admin:
+        audit.record(services().engine, "forbidden", user.username, request.remote_addr, page=view.PATH)
+        return access_denied(), f"Access denied · {APP_TITLE}", *classes
     settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
     return view.layout(**settings), f"{view.NAME} · {APP_TITLE}", *classes
+
+
+def access_denied() -> html.Div:
+    return html.Div(
+        [
+            html.H1("Access denied"),
+            html.P("This page is for NCMD administrators. Your attempt to open it has been recorded."),
+        ]
+    )
 
 
 def not_found() -> html.Div:
@@ -314,3 +346,23 @@ def build_query_from(chosen: dict[str, list[str]], *, footprint: str | None, kep
     pairs = [(name, value) for name, value in (("footprint", footprint), *kept.items()) if value]
     pairs += [(param, value) for param, values in chosen.items() for value in values]
     return f"?{urlencode(pairs)}" if pairs else ""
+
+
+# Every 30 seconds (and on arrival) ask /healthz whether the store is readable,
+# and say so at the top of the page; the message clears itself on recovery.
+callbacks.clientside(
+    """
+    async function(_n) {
+        try {
+            const response = await fetch('/healthz', {credentials: 'same-origin', cache: 'no-store'});
+            if (response.ok) { return ['', {display: 'none'}]; }
+        } catch (error) {
+            return ['The server cannot be reached. Check your connection; this page will recover by itself.', {}];
+        }
+        return [STORE_DOWN_TEXT, {}];
+    }
+    """.replace("STORE_DOWN_TEXT", json.dumps(STORE_DOWN)),
+    Output(ids.STORE_MESSAGE, "children"),
+    Output(ids.STORE_MESSAGE, "style"),
+    Input(ids.HEALTH_TIMER, "n_intervals"),
+)

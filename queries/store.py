@@ -26,14 +26,36 @@ class StoreBusy(RuntimeError):
     """Another process is already writing the store."""
 
 
+CATALOG = "deaths_store"
+
+
 def open_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the store file as it is now.
+
+    DuckDB caches one database instance per file path in a process, so
+    ``duckdb.connect(path)`` after a swap would hand back the old file's
+    instance for as long as any connection to it lives. Attaching the file to
+    a fresh in-memory instance always reads the file that is there now.
+    Cursors made from this connection must run ``use_store`` first.
+    """
     if not path.exists():
         raise StoreUnavailable(f"no deaths store at {path}")
+    conn = duckdb.connect(":memory:")
     try:
-        return duckdb.connect(str(path), read_only=True)
+        quoted = str(path).replace("'", "''")
+        conn.execute(f"ATTACH '{quoted}' AS {CATALOG} (READ_ONLY)")
+        use_store(conn)
+        return conn
     except duckdb.Error as error:
+        conn.close()
         first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise StoreUnavailable(f"cannot open the deaths store at {path}: {first_line}") from error
+
+
+def use_store(conn: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Point a connection or cursor made by ``open_readonly`` at the store."""
+    conn.execute(f"USE {CATALOG}")
+    return conn
 
 
 @contextmanager

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.views import about, cases, overview, reviewing, trends, trusts
+from dashboard.views import about, audit_log, cases, overview, reviewing, trends, trusts
 
-VIEWS: tuple[ModuleType, ...] = (overview, trusts, reviewing, trends, cases, about)
+VIEWS: tuple[ModuleType, ...] = (overview, trusts, reviewing, trends, cases, about, audit_log)
 BY_PATH: dict[str, ModuleType] = {view.PATH: view for view in VIEWS}
 
 
 def key(view: ModuleType) -> str:
     return view.__name__.rsplit(".", 1)[-1]
+
+
+def admin_only(view: ModuleType) -> bool:
+    return bool(getattr(view, "ADMIN_ONLY", False))

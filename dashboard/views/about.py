@@ -99,7 +99,7 @@ def layout(**_query: Any) -> html.Div:
 
 @callbacks(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"))
 def facts(search: Any) -> list[Any]:
-    view = view_for(search)
+    view = view_for(search, page=PATH)
     try:
         store = view.facts
         out: list[Any] = []

@@ -161,7 +161,7 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
 )
 def refresh(search: Any) -> tuple[Any, ...]:
     """New filters: a fresh grid (it asks for its first page itself) and the count."""
-    view = view_for(search)
+    view = view_for(search, page=PATH)
     try:
         total = report.case_count(view.conn, view.scope, view.filters)
         period = period_label(view.filters, view.options)

@@ -109,7 +109,7 @@ def listing(frame: pl.DataFrame, label: str) -> str:
     Input(ids.URL, "search"),
 )
 def refresh(search: Any) -> tuple[Any, ...]:
-    view = view_for(search)
+    view = view_for(search, page=PATH)
     try:
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)

@@ -94,7 +94,7 @@ def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
     Input(ids.URL, "search"),
 )
 def refresh(search: Any) -> tuple[Any, ...]:
-    view = view_for(search)
+    view = view_for(search, page=PATH)
     try:
         grain = first(view.params, "grain")
         grain = grain if grain in GRAINS else DEFAULT_GRAIN

@@ -130,7 +130,7 @@ def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     Input(ids.URL, "search"),
 )
 def refresh(search: Any) -> tuple[Any, ...]:
-    view = view_for(search)
+    view = view_for(search, page=PATH)
     try:
         level = drill_level(view.filters)
         dimension, label, code, noun, _ = LEVELS[level]
