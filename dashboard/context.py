@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 import duckdb
 from flask import current_app, request
@@ -28,7 +30,8 @@ from settings import Settings
 
 ENGLAND = "ENGLAND"
 ALL_MINE = "ALL"
-OPTIONS_CACHE_SIZE = 256
+CACHE_SIZE = 512
+T = TypeVar("T")
 
 
 class NoFootprint(RuntimeError):
@@ -44,23 +47,27 @@ class Services:
     engine: Engine
 
     def __post_init__(self) -> None:
-        self._options: OrderedDict[tuple[str, str], FilterOptions] = OrderedDict()
+        self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
 
+    def cached(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """A small LRU cache for what is derived from the store and a user's
+        rights. Every key must hold everything the value depends on: the store
+        version and the user's role and grants (or the scope's own key); a key
+        that left out whose it is would hand one user's footprint to another."""
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]  # type: ignore[return-value]
+        value = make()
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return value
+
     def options(self, conn: duckdb.DuckDBPyConnection, scope: Scope, version: str) -> FilterOptions:
-        """Filter options per scope, cached by scope *and* store version: a key
-        without the scope would hand one user's options to another."""
-        key = (scope.key, version)
-        with self._lock:
-            if key in self._options:
-                self._options.move_to_end(key)
-                return self._options[key]
-        options = report.filter_options(conn, scope)
-        with self._lock:
-            self._options[key] = options
-            while len(self._options) > OPTIONS_CACHE_SIZE:
-                self._options.popitem(last=False)
-        return options
+        return self.cached(("options", scope.key, version), lambda: report.filter_options(conn, scope))
 
 
 def services() -> Services:
@@ -142,8 +149,10 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
         facts = svc.store.facts()
         params = parse_query(search)
         day = today or date.today()
-        scope, footprint = scope_for(user, first(params, "footprint"), conn, day)
-        choices = footprint_choices(user, conn, day)
+        rights = (user.id, user.role, user.cdop_codes, day, facts.version)
+        requested = first(params, "footprint")
+        choices = svc.cached(("choices", *rights), lambda: footprint_choices(user, conn, day))
+        scope, footprint = svc.cached(("scope", *rights, requested), lambda: scope_for(user, requested, conn, day))
         options = svc.options(conn, scope, facts.version)
         filters = options.clean(raw_filters(params))
     except BaseException:

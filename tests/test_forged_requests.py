@@ -154,7 +154,8 @@ def test_forged_callback_requests_never_leak_and_never_fail_with_500(
     client: DashClient, markers: dict[str, set[str]]
 ) -> None:
     bodies = forged_bodies(client)
-    assert len(bodies) > 500
+    print(f"{len(bodies)} forged callback requests")
+    assert len(bodies) >= 1000
     statuses: dict[int, int] = {}
     for label, body in bodies:
         response = client.client.post("/_dash-update-component", json=body)

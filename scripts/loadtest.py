@@ -1,0 +1,227 @@
+"""Load test: concurrent users signing in and changing filters, against gunicorn on loopback.
+
+    .venv/bin/python scripts/loadtest.py                     # 50 users for 2 minutes
+    .venv/bin/python scripts/loadtest.py --users 5 --seconds 10 --scale 0.1
+
+Builds a synthetic store (cached in bench/cache/), starts gunicorn with the
+project's gunicorn.conf.py (the default worker count) on a free 127.0.0.1 port,
+and runs each user in its own thread: sign in, then change a filter and redraw
+the overview again and again, as the browser does (the filter-bar callback,
+then the page's callback). Traffic goes only to 127.0.0.1; every loop is
+bounded by the time limit. Prints and writes p50/p95/p99 latency and errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import random
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+CACHE = PROJECT / "bench" / "cache"
+FILTER_PARAMS = {
+    "fy": ["2019", "2020", "2021", "2022", "2023", "2024", "2025"],
+    "age": ["0-27d", "28-364d", "1-4y", "5-9y", "10-14y", "15-17y"],
+    "place": ["nicu", "lnu", "picu", "ed", "paediatric_ward", "delivery_suite"],
+    "residence": ["footprint", "england", "uk_other"],
+    "status": ["notified", "under_review", "completed"],
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
+
+
+class User:
+    def __init__(self, base: str, username: str, password: str) -> None:
+        self.base = base
+        self.username = username
+        self.password = password
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+    def request(
+        self, path: str, body: dict[str, Any] | None = None, form: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
+        data, headers = None, {}
+        if body is not None:
+            data, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
+        elif form is not None:
+            data = urllib.parse.urlencode(form).encode()
+        req = urllib.request.Request(self.base + path, data=data, headers=headers)  # noqa: S310 - loopback only
+        try:
+            with self.opener.open(req, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
+
+    def sign_in(self) -> None:
+        status, page = self.request("/login")
+        token = re.search(rb'name="csrf_token" value="([^"]+)"', page)
+        if status != 200 or token is None:
+            raise RuntimeError(f"no login page ({status})")
+        status, _ = self.request(
+            "/login", form={"username": self.username, "password": self.password, "csrf_token": token.group(1).decode()}
+        )
+        if status not in (200, 302):
+            raise RuntimeError(f"{self.username} could not sign in ({status})")
+
+
+def callback_body(dependency: dict[str, Any], values: dict[str, Any], changed: str) -> dict[str, Any]:
+    parts = dependency["output"][2:-2].split("...") if dependency["output"].startswith("..") else [dependency["output"]]
+    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+
+    def filled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
+
+    return {
+        "output": dependency["output"],
+        "outputs": outputs if len(outputs) > 1 else outputs[0],
+        "inputs": filled(dependency["inputs"]),
+        "state": filled(dependency.get("state", [])),
+        "changedPropIds": [changed],
+    }
+
+
+def run_user(user: User, deadline: float, latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+    rng = random.Random(user.username)  # noqa: S311 - picks filters, not secrets
+    try:
+        user.sign_in()
+        status, raw = user.request("/_dash-dependencies")
+        dependencies = json.loads(raw)
+    except Exception as error:  # noqa: BLE001 - counted, not raised: one user's failure is a result
+        with lock:
+            errors.append(f"{user.username}: {error}")
+        return
+    sync = next(d for d in dependencies if "filter-summary.children" in d["output"])
+    overview = next(d for d in dependencies if "overview-headline.children" in d["output"])
+    while time.monotonic() < deadline:
+        param = rng.choice(list(FILTER_PARAMS))
+        search = "?" + urllib.parse.urlencode({param: rng.choice(FILTER_PARAMS[param])})
+        for dependency in (sync, overview):
+            started = time.perf_counter()
+            status, raw = user.request(
+                "/_dash-update-component", body=callback_body(dependency, {"url.search": search}, "url.search")
+            )
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if status not in (200, 204):
+                    errors.append(f"{user.username}: HTTP {status} {raw[:120]!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=120)
+    parser.add_argument("--scale", type=float, default=1.0, help="synthetic store size (x national volume)")
+    parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "loadtest.json")
+    args = parser.parse_args()
+    if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 900:
+        raise SystemExit("use 1-200 users for 1-900 seconds")
+
+    from dashboard.accounts import demo_password
+    from ingest.demo import build_demo_store
+    from settings import load_settings
+
+    store_dir = CACHE / f"loadtest-scale-{args.scale:g}"
+    if not (store_dir / "deaths.duckdb").exists():
+        build_demo_store(load_settings({"DATA_DIR": str(store_dir)}), scale=args.scale, progress=False)
+    run_dir = CACHE / "loadtest-run"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    run_dir.mkdir(parents=True)
+    shutil.copyfile(store_dir / "deaths.duckdb", run_dir / "deaths.duckdb")
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "DATA_DIR": str(run_dir), "HOST": "127.0.0.1", "PORT": str(port)}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "app:server"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2):  # noqa: S310 - loopback only
+                    break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            server.terminate()
+            raise SystemExit(f"gunicorn did not start: {server.communicate(timeout=30)[1][-2000:]}")
+        from ingest.reference import read_reference
+        from settings import REFERENCE_DIR
+
+        codes = [
+            c
+            for c, end in zip(*(read_reference(REFERENCE_DIR).cdops[k] for k in ("cdop_code", "valid_to")), strict=True)
+            if end is None
+        ]
+        names = [("admin", "admin-demo")] + [(c.lower(), demo_password(c)) for c in codes]
+        users = [User(base, *names[i % len(names)]) for i in range(args.users)]
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        started = time.monotonic()
+        deadline = started + args.seconds
+        threads = [threading.Thread(target=run_user, args=(u, deadline, latencies, errors, lock)) for u in users]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    milliseconds = [1000 * x for x in latencies]
+    result = {
+        "users": args.users,
+        "seconds": round(wall, 1),
+        "scale": args.scale,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "requests_per_second": round(len(latencies) / wall, 1),
+        "p50_ms": round(percentile(milliseconds, 0.50), 1),
+        "p95_ms": round(percentile(milliseconds, 0.95), 1),
+        "p99_ms": round(percentile(milliseconds, 0.99), 1),
+        "mean_ms": round(statistics.fmean(milliseconds), 1) if milliseconds else None,
+        "cores": os.cpu_count(),
+        "first_errors": errors[:5],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+    if errors:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
