@@ -192,24 +192,30 @@ def stacked_horizontal(
         .head(limit)
         .reverse()
     )
-    rows = totals[label].to_list()
-    data = []
-    for stack_code, stack_name in frame.select(stack, stack_label).unique(maintain_order=True).iter_rows():
-        part = totals.join(frame.filter(pl.col(stack) == stack_code), on=[label, code], how="left").with_columns(
-            pl.col(value).fill_null(0)
+    rows, row_codes = totals[label].to_list(), totals[code].to_list()
+    # one pivot (a column per stack) rather than a filter and a join per stack
+    wide = (
+        totals.select(label, code)
+        .join(
+            frame.pivot(on=stack, index=[label, code], values=value, aggregate_function="sum"),
+            on=[label, code],
+            how="left",
         )
-        data.append(
-            {
-                "type": "bar",
-                "orientation": "h",
-                "name": stack_name,
-                "x": part[value].to_list(),
-                "y": part[label].to_list(),
-                "customdata": part[code].to_list(),
-                "marker": {"color": colours.get(stack_code, NHS_MID_GREY)},
-                "hovertemplate": f"%{{y}}<br>{stack_name}: %{{x:,}} deaths<extra></extra>",
-            }
-        )
+        .fill_null(0)
+    )
+    data = [
+        {
+            "type": "bar",
+            "orientation": "h",
+            "name": stack_name,
+            "x": wide[str(stack_code)].to_list(),
+            "y": rows,
+            "customdata": row_codes,
+            "marker": {"color": colours.get(stack_code, NHS_MID_GREY)},
+            "hovertemplate": f"%{{y}}<br>{stack_name}: %{{x:,}} deaths<extra></extra>",
+        }
+        for stack_code, stack_name in frame.select(stack, stack_label).unique(maintain_order=True).iter_rows()
+    ]
     return _figure(
         data,
         height=_bar_height(len(rows)) + 40,

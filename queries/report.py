@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import duckdb
 import polars as pl
@@ -209,15 +209,24 @@ def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: 
 
 
 def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
-    sort_columns: list[str] = []
     for dim in dims:
-        key = dim.keys[0]
         if dim.labels is not None:
+            key = dim.keys[0]
             frame = frame.with_columns(
                 pl.col(key)
                 .replace_strict(dim.labels, default="Not known", return_dtype=pl.String)
                 .alias(f"{key}_label")
             )
+    return _ordered(frame, dims)
+
+
+def _ordered(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
+    """Rows in display order: code-list order where there is one, else by name."""
+    if frame.height == 0:
+        return frame
+    sort_columns: list[str] = []
+    for dim in dims:
+        key = dim.keys[0]
         if dim.order:
             rank = {code: i for i, code in enumerate(dim.order)}
             frame = frame.with_columns(
@@ -226,8 +235,45 @@ def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
             sort_columns.append(f"_{key}_rank")
         else:
             sort_columns.extend(dim.keys)
-    frame = frame.sort(sort_columns, nulls_last=True) if frame.height else frame
+    frame = frame.sort(sort_columns, nulls_last=True)
     return frame.drop([c for c in frame.columns if c.startswith("_") and c.endswith("_rank")])
+
+
+def _columns(dim: Dimension) -> list[str]:
+    """The columns one dimension contributes to a counts frame."""
+    names = [expr.rsplit(" AS ", 1)[-1].rsplit(".", 1)[-1] for expr in dim.select]
+    return [*names, f"{dim.keys[0]}_label"] if dim.labels is not None else names
+
+
+def rollup(base: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """Re-count a ``counts`` frame by some of its dimensions, without asking the
+    store again: one query per view, then as many breakdowns as it needs."""
+    dims = [DIMENSIONS[d] for d in by]
+    columns = [c for dim in dims for c in _columns(dim)]
+    missing = [c for c in columns if c not in base.columns]
+    if missing:
+        raise ValueError(f"the base frame has no {missing}")
+    return _ordered(base.group_by(columns).agg(pl.col("deaths").sum()), dims)
+
+
+def headline_from(base: pl.DataFrame) -> pl.DataFrame:
+    """``headline`` computed from a counts frame that has the residence and review groups."""
+
+    def where(column: str, *values: str) -> pl.Expr:
+        return pl.col("deaths").filter(pl.col(column).is_in(values)).sum()
+
+    return base.select(
+        pl.col("deaths").sum().alias("deaths"),
+        where("residence_group", "footprint").alias("residents"),
+        where("residence_group", "england", "uk_other", "outside_uk").alias("non_residents"),
+        where("residence_group", "england").alias("residents_elsewhere_in_england"),
+        where("residence_group", "uk_other").alias("residents_of_wales_scotland_ni"),
+        where("residence_group", "outside_uk").alias("residents_outside_uk"),
+        where("residence_group", "not_known").alias("residence_not_known"),
+        where("review_group", "local").alias("reviewed_by_local_cdop"),
+        where("review_group", "other").alias("reviewed_by_another_cdop"),
+        where("review_group", "unassigned").alias("not_yet_assigned"),
+    ).cast(pl.Int64)
 
 
 def by_trust(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
@@ -267,29 +313,56 @@ def by_period(
         raise ValueError(f"grain must be one of {TIME_GRAINS}")
     if split is not None and (split not in DIMENSIONS or split in TIME_GRAINS):
         raise ValueError(f"cannot split a trend by {split!r}")
-    frame = counts(conn, scope, filters, [grain] if split is None else [grain, split])
-    periods = _period_frame(conn, scope, filters, grain)
-    if split is not None:
-        split_keys = frame.select([c for c in frame.columns if c not in (*DIMENSIONS[grain].keys, "deaths")]).unique(
-            maintain_order=True
-        )
-        periods = periods.join(split_keys, how="cross")
-    keys = [c for c in periods.columns if c != "period"]
-    return periods.join(frame.select([*keys, "deaths"]), on=keys, how="left", nulls_equal=True).with_columns(
+    return periods(counts(conn, scope, filters, [grain] if split is None else [grain, split]), filters, grain)
+
+
+def periods(frame: pl.DataFrame, filters: Filters, grain: str) -> pl.DataFrame:
+    """A counts frame by ``grain`` (and perhaps one other dimension) with every
+    period in view, quiet ones as 0, and a ``period`` label."""
+    first, last = _span(frame, grain)
+    if filters.financial_years:
+        first = date(min(filters.financial_years), 4, 1)
+        last = date(max(filters.financial_years) + 1, 3, 31)
+    first = max((d for d in (first, filters.date_from) if d is not None), default=None)
+    last = min((d for d in (last, filters.date_to) if d is not None), default=None)
+    calendar = _period_frame(first, last, grain)
+    time_keys = DIMENSIONS[grain].keys
+    others = [c for c in frame.columns if c not in (*time_keys, "deaths")]
+    if others:
+        calendar = calendar.join(frame.select(others).unique(maintain_order=True), how="cross")
+    keys = [c for c in calendar.columns if c != "period"]
+    return calendar.join(frame.select([*keys, "deaths"]), on=keys, how="left", nulls_equal=True).with_columns(
         pl.col("deaths").fill_null(0)
     )
 
 
-def _period_frame(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, grain: str) -> pl.DataFrame:
-    """Every period between the first and last death in view (or the filter's
-    date range), so that a trend shows quiet months as zero, not as gaps."""
-    span = _query(conn, scope, filters, "SELECT min(date_of_death) AS first, max(date_of_death) AS last FROM f")
-    first, last = span["first"][0], span["last"][0]
-    if filters.financial_years:
-        first = date(min(filters.financial_years), 4, 1)
-        last = date(max(filters.financial_years) + 1, 3, 31)
-    first = max(d for d in (first, filters.date_from) if d is not None) if first or filters.date_from else None
-    last = min(d for d in (last, filters.date_to) if d is not None) if last or filters.date_to else None
+def _span(frame: pl.DataFrame, grain: str) -> tuple[date | None, date | None]:
+    """The first and last day of the periods that have deaths."""
+    if frame.height == 0:
+        return None, None
+    if grain == "month":
+        first, last = frame["month"].min(), frame["month"].max()
+        return first, _month_end(last)  # type: ignore[arg-type]
+    years = frame["financial_year"]
+    if grain == "financial_year":
+        return date(int(years.min()), 4, 1), date(int(years.max()) + 1, 3, 31)  # type: ignore[arg-type]
+    ordered = frame.select("financial_year", "fy_quarter").unique().sort("financial_year", "fy_quarter")
+    (fy0, q0), (fy1, q1) = ordered.row(0), ordered.row(-1)
+    return _quarter_start(fy0, q0), _month_end(_quarter_start(fy1, q1).replace(day=1), months=2)
+
+
+def _quarter_start(financial_year: int, quarter: int) -> date:
+    month = 4 + 3 * (quarter - 1)
+    return date(financial_year + (month - 1) // 12, (month - 1) % 12 + 1, 1)
+
+
+def _month_end(day: date, months: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 + months + 1
+    return date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
+
+
+def _period_frame(first: date | None, last: date | None, grain: str) -> pl.DataFrame:
+    """Every period from ``first`` to ``last``."""
     if first is None or last is None or first > last:
         return _empty_periods(grain)
     months = pl.date_range(date(first.year, first.month, 1), last, interval="1mo", eager=True)

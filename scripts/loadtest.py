@@ -106,7 +106,9 @@ def callback_body(dependency: dict[str, Any], values: dict[str, Any], changed: s
     }
 
 
-def run_user(user: User, deadline: float, latencies: list[float], errors: list[str], lock: threading.Lock) -> None:
+def run_user(
+    user: User, deadline: float, think: float, latencies: list[float], errors: list[str], lock: threading.Lock
+) -> None:
     rng = random.Random(user.username)  # noqa: S311 - picks filters, not secrets
     try:
         user.sign_in()
@@ -131,6 +133,8 @@ def run_user(user: User, deadline: float, latencies: list[float], errors: list[s
                 latencies.append(elapsed)
                 if status not in (200, 204):
                     errors.append(f"{user.username}: HTTP {status} {raw[:120]!r}")
+        if think:  # a person looks at the page before the next change
+            time.sleep(min(rng.uniform(0.5 * think, 1.5 * think), max(0.0, deadline - time.monotonic())))
 
 
 def main() -> None:
@@ -138,6 +142,9 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--scale", type=float, default=1.0, help="synthetic store size (x national volume)")
+    parser.add_argument(
+        "--think", type=float, default=2.0, help="mean seconds a user looks at the page between changes (0: none)"
+    )
     parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "loadtest.json")
     args = parser.parse_args()
     if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 900:
@@ -191,7 +198,9 @@ def main() -> None:
         lock = threading.Lock()
         started = time.monotonic()
         deadline = started + args.seconds
-        threads = [threading.Thread(target=run_user, args=(u, deadline, latencies, errors, lock)) for u in users]
+        threads = [
+            threading.Thread(target=run_user, args=(u, deadline, args.think, latencies, errors, lock)) for u in users
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -206,6 +215,7 @@ def main() -> None:
         "users": args.users,
         "seconds": round(wall, 1),
         "scale": args.scale,
+        "think_seconds": args.think,
         "requests": len(latencies),
         "errors": len(errors),
         "requests_per_second": round(len(latencies) / wall, 1),

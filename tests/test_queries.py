@@ -369,3 +369,34 @@ def test_options_offer_own_trusts_and_only_the_cdops_reviewing_deaths_there(
 def test_data_facts_say_the_store_is_synthetic(conn: duckdb.DuckDBPyConnection) -> None:
     facts = report.data_facts(conn)
     assert facts["synthetic"] is True and facts["as_at"] == date(2026, 3, 31) and facts["deaths"] > 5000
+
+
+# ---------------------------------------------------------------- one query, many breakdowns
+
+
+@pytest.mark.parametrize("cdop", ["NCL", "ENGLAND"])
+@pytest.mark.parametrize("filters", [Filters(), Filters(financial_years=(2021, 2023)), Filters(places=("picu",))])
+def test_rolling_up_one_query_gives_the_same_numbers_as_asking_the_store(
+    conn: duckdb.DuckDBPyConnection, scopes: dict[str, Scope], cdop: str, filters: Filters
+) -> None:
+    scope = scopes[cdop]
+    dims = ["trust", "site", "place", "age_group", "residence_group", "review_group", "reviewing_cdop", "quarter"]
+    base = report.counts(conn, scope, filters, dims)
+    for by in (
+        ["trust"],
+        ["site"],
+        ["place"],
+        ["age_group"],
+        ["reviewing_cdop"],
+        ["trust", "place"],
+        ["site", "review_group"],
+        ["site", "residence_group"],
+        ["site", "reviewing_cdop"],
+        ["reviewing_cdop", "review_group"],
+        ["quarter"],
+    ):
+        direct = report.counts(conn, scope, filters, by)
+        assert report.rollup(base, by).equals(direct.select(report.rollup(base, by).columns)), by
+    assert report.headline_from(base).equals(report.headline(conn, scope, filters))
+    quarters = report.periods(report.rollup(base, ["quarter"]), filters, "quarter")
+    assert quarters.equals(report.by_period(conn, scope, filters, "quarter"))

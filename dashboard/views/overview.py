@@ -20,6 +20,7 @@ callbacks = Callbacks()
 PATH = "/"
 NAME = "Overview"
 
+OVERVIEW_DIMENSIONS = ["trust", "place", "age_group", "residence_group", "review_group", "quarter"]
 CHARTS = (ids.OVERVIEW_TRUST, ids.OVERVIEW_AGE, ids.OVERVIEW_PLACE, ids.OVERVIEW_TREND)
 
 
@@ -113,11 +114,13 @@ def refresh(search: Any) -> tuple[Any, ...]:
     try:
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
-        head = report.headline(conn, scope, filters).row(0, named=True)
-        trust_place = report.counts(conn, scope, filters, ["trust", "place"])
-        ages = report.by_age_group(conn, scope, filters)
-        places = report.by_place(conn, scope, filters)
-        quarters = report.by_period(conn, scope, filters, "quarter")
+        # one query, every breakdown rolled up from it
+        base = report.counts(conn, scope, filters, OVERVIEW_DIMENSIONS)
+        head = report.headline_from(base).row(0, named=True)
+        trust_place = report.rollup(base, ["trust", "place"])
+        ages = report.rollup(base, ["age_group"])
+        places = report.rollup(base, ["place"])
+        quarters = report.periods(report.rollup(base, ["quarter"]), filters, "quarter")
         query = view.query()
         trusts = trust_place.group_by("trust_name").agg(pl.col("deaths").sum()).sort("deaths", descending=True)
         top = trusts.row(0) if trusts.height else None

@@ -84,11 +84,13 @@ def refresh(search: Any) -> tuple[Any, ...]:
     try:
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
-        head = report.headline(conn, scope, filters).row(0, named=True)
-        reviewers = report.counts(conn, scope, filters, ["reviewing_cdop", "review_group"])
-        by_site = report.counts(conn, scope, filters, ["site", "review_group"])
-        residence = report.counts(conn, scope, filters, ["site", "residence_group"])
-        matrix = report.by_site_reviewing_cdop(conn, scope, filters)
+        # one query, every breakdown rolled up from it
+        base = report.counts(conn, scope, filters, ["site", "reviewing_cdop", "review_group", "residence_group"])
+        head = report.headline_from(base).row(0, named=True)
+        reviewers = report.rollup(base, ["reviewing_cdop", "review_group"])
+        by_site = report.rollup(base, ["site", "review_group"])
+        residence = report.rollup(base, ["site", "residence_group"])
+        matrix = report.rollup(base, ["site", "reviewing_cdop"])
         deaths = head["deaths"]
         non_res = head["non_residents"]
         wide_matrix = matrix_table(matrix)
