@@ -188,6 +188,7 @@ def users_add(username: str, role: str, cdops: tuple[str, ...], password_stdin: 
         user = accounts.add_user(engine, username, _password(password_stdin), role, codes)
     except accounts.AccountError as error:
         _fail(str(error))
+    _audit_admin(engine, "added", user)
     click.echo(f"added {_describe(user)}")
 
 
@@ -246,7 +247,28 @@ def _change(action: Any, verb: str) -> None:
         user = action(accounts, engine)
     except accounts.AccountError as error:
         _fail(str(error))
+    _audit_admin(engine, verb, user)
     click.echo(f"{verb} {_describe(user)}")
+
+
+def _audit_admin(engine: Any, verb: str, user: Any) -> None:
+    """Account changes made at the command line are admin actions: audit them,
+    naming the operating-system account that made them."""
+    import getpass
+
+    from dashboard import audit
+
+    audit.record(
+        engine,
+        "admin_action",
+        f"cli:{getpass.getuser()}",
+        None,
+        action=verb,
+        target=user.username,
+        role=user.role,
+        cdops=list(user.cdop_codes),
+        active=user.active,
+    )
 
 
 def _first_line(error: BaseException) -> str:

@@ -80,3 +80,40 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
     result = run_app(tmp_path, "--help")
     assert result.returncode == 0
     assert all(word in result.stdout for word in ("load", "demo", "run"))
+
+
+def test_account_changes_at_the_command_line_are_audited(tmp_path: Path) -> None:
+    from dashboard import audit, operational
+    from settings import load_settings
+
+    data = tmp_path / "instance"
+    env = {**os.environ, "DATA_DIR": str(data)}
+    added = subprocess.run(
+        [sys.executable, "app.py", "users", "add", "jo.bloggs", "--cdop", "LLR", "--password-stdin"],
+        cwd=PROJECT,
+        env=env,
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert added.returncode == 0, added.stderr
+    assert run_app(data, "users", "grant", "jo.bloggs", "NHAM").returncode == 0
+    assert run_app(data, "users", "disable", "jo.bloggs").returncode == 0
+    weak = subprocess.run(
+        [sys.executable, "app.py", "users", "add", "weak.one", "--cdop", "LLR", "--password-stdin"],
+        cwd=PROJECT,
+        env=env,
+        input="short\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert weak.returncode == 2 and "12 characters" in weak.stderr
+    engine = operational.connect(load_settings({"DATA_DIR": str(data)}).operational_url)
+    actions = [(e["detail"]["action"], e["detail"]["target"]) for e in audit.recent(engine, event="admin_action")]
+    assert actions[::-1] == [("added", "jo.bloggs"), ("granted NHAM to", "jo.bloggs"), ("disabled", "jo.bloggs")]
+    listed = run_app(data, "users", "list")
+    assert "jo.bloggs\tcdop\tLLR, NHAM\tdisabled" in listed.stdout

@@ -13,8 +13,11 @@ import itertools
 import json
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dashboard.downloads import DOWNLOADS
 from queries import report
@@ -175,6 +178,13 @@ def test_forged_callback_requests_never_leak_and_never_fail_with_500(
         {"output": "url.search", "inputs": "x"},
         {"output": "..main.children...page-title.data..", "inputs": [{"id": "url"}], "state": None},
         [1, 2, 3],
+        # pattern-matching ids naming other footprints' rows (the app has none: Dash must refuse them)
+        {
+            "output": "..main.children...page-title.data..",
+            "outputs": [{"id": {"type": "trust", "index": "RBS"}, "property": "children"}],
+            "inputs": [{"id": {"type": "trust", "index": ["ALL"]}, "property": "value", "value": ["RBS", "RP4"]}],
+        },
+        {"output": '{"index":"RP4","type":"site"}.children', "inputs": [], "state": []},
     ],
 )
 def test_malformed_callback_requests_are_refused_without_a_500(client: DashClient, body: Any) -> None:
@@ -204,3 +214,44 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
     england = signed_in(dash_app, "admin", "admin-demo").get("/download/by-site.csv").get_data(as_text=True)
     quoted = england.replace(",", '","')  # codes appear quoted in JSON; make the CSV comparable
     assert len(leaked(england, markers)) > 50 and leaked(f'"{quoted}"', markers)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    search=st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.tuples(
+                st.sampled_from(
+                    [
+                        "fy",
+                        "trust",
+                        "site",
+                        "place",
+                        "age",
+                        "reviewer",
+                        "residence",
+                        "status",
+                        "from",
+                        "to",
+                        "footprint",
+                        "grain",
+                        "split",
+                        "suppress",
+                        "zz",
+                    ]
+                ),
+                st.one_of(
+                    st.sampled_from(FOREIGN_TRUSTS + FOREIGN_SITES + FOREIGN_CDOPS + ["RWE", "2024"]),
+                    st.text(max_size=30),
+                ),
+            ),
+            max_size=12,
+        ).map(lambda pairs: "?" + urlencode(pairs)),
+    )
+)
+def test_fuzzed_query_strings_never_fail_or_leak(client: DashClient, markers: dict[str, set[str]], search: str) -> None:
+    for output in ("filter-summary.children", "overview-headline.children", "review-headline.children"):
+        response = client.call(output, {"url.search": search}, changed=["url.search"])
+        assert response.status_code in (200, 204), (search, response.status_code)
+        assert leaked(response.get_data(as_text=True), markers) == []

@@ -13,9 +13,25 @@ PROJECT = Path(__file__).resolve().parent.parent
 def test_a_short_load_test_against_gunicorn_has_no_errors(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     result = subprocess.run(
-        [sys.executable, "scripts/loadtest.py", "--users", "6", "--seconds", "6", "--scale", "0.05",
-         "--think", "0.2", "--out", str(out)],
-        cwd=PROJECT, capture_output=True, text=True, timeout=300, check=False,
+        [
+            sys.executable,
+            "scripts/loadtest.py",
+            "--users",
+            "6",
+            "--seconds",
+            "6",
+            "--scale",
+            "0.05",
+            "--think",
+            "0.2",
+            "--out",
+            str(out),
+        ],
+        cwd=PROJECT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     report = json.loads(out.read_text())

@@ -29,6 +29,7 @@ EVENTS = {
     "page_view": "Page views",
     "download": "Downloads",
     "forbidden": "Refused access",
+    "admin_action": "Administrator actions",
 }
 
 
