@@ -160,7 +160,7 @@ def test_refreshing_the_store_under_load_fails_no_request_and_never_mixes_data(
         draft.replace(live.store_path)  # the atomic swap a load does
         swaps += 1
         # irregular gaps: a fixed 0.25 s beat aliases with the once-a-second re-check
-        time.sleep(random.uniform(0.1, 0.45))  # noqa: S311 - timing, not secrets
+        time.sleep(random.uniform(0.1, 0.45))
     for thread in threads:
         thread.join()
 
