@@ -85,7 +85,7 @@ def table(
         className="table-wrap",
         tabIndex="0",
         role="region",
-        **{"aria-label": caption},
+        **{"aria-label": f"Table: {caption}"},
         children=[
             html.Table([html.Caption(caption), html.Thead(header), html.Tbody(body)], className="data-table"),
             note,

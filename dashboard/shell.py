@@ -5,6 +5,7 @@ shared by every page, and the one callback that keeps filters and URL in step.
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -92,7 +93,7 @@ def layout() -> html.Div:
                     ),
                 ],
             ),
-            html.Div(SYNTHETIC_NOTICE, className="synthetic-banner", role="note")
+            html.Aside(SYNTHETIC_NOTICE, className="synthetic-banner", **{"aria-label": "Synthetic data"})
             if facts is not None and facts.synthetic
             else None,
             html.Div(
@@ -144,28 +145,22 @@ def _filter_bar() -> html.Section:
             html.Div(
                 className="field",
                 children=[
-                    html.Label(label, htmlFor=component_id),
+                    html.Label(label, htmlFor=component_id, id=f"{component_id}-label"),
                     dcc.Dropdown(id=component_id, multi=True, options=[], placeholder="All", className="filter-select"),
                 ],
             )
         )
         if component_id == ids.FILTER_YEARS:
-            fields.append(
-                html.Div(
-                    className="field dates",
-                    children=[
-                        html.Label("Dates of death", htmlFor=ids.FILTER_DATES),
-                        dcc.DatePickerRange(
-                            id=ids.FILTER_DATES,
-                            display_format="D MMM YYYY",
-                            clearable=True,
-                            start_date_placeholder_text="From",
-                            end_date_placeholder_text="To",
-                            first_day_of_week=1,
-                        ),
-                    ],
+            for date_id, date_label in ((ids.FILTER_FROM, "Deaths from"), (ids.FILTER_TO, "Deaths up to")):
+                fields.append(
+                    html.Div(
+                        className="field",
+                        children=[
+                            html.Label(date_label, htmlFor=date_id, id=f"{date_id}-label"),
+                            dcc.Dropdown(id=date_id, options=[], placeholder="Any month", className="filter-select"),
+                        ],
+                    )
                 )
-            )
     return html.Section(
         className="filters",
         **{"aria-label": "Filters"},
@@ -239,17 +234,17 @@ callbacks.clientside(
     Output(ids.FOOTPRINT, "options"),
     Output(ids.FOOTPRINT_BOX, "style"),
     *(Output(component, prop) for component in _DROPDOWNS for prop in ("value", "options")),
-    Output(ids.FILTER_DATES, "start_date"),
-    Output(ids.FILTER_DATES, "end_date"),
-    Output(ids.FILTER_DATES, "min_date_allowed"),
-    Output(ids.FILTER_DATES, "max_date_allowed"),
+    Output(ids.FILTER_FROM, "value"),
+    Output(ids.FILTER_FROM, "options"),
+    Output(ids.FILTER_TO, "value"),
+    Output(ids.FILTER_TO, "options"),
     *(Output(ids.nav_link(key), "href") for key, _, _ in PAGES),
     Output(ids.FILTER_SUMMARY, "children"),
     Input(ids.URL, "search"),
     Input(ids.FOOTPRINT, "value"),
     *(Input(component, "value") for component in _DROPDOWNS),
-    Input(ids.FILTER_DATES, "start_date"),
-    Input(ids.FILTER_DATES, "end_date"),
+    Input(ids.FILTER_FROM, "value"),
+    Input(ids.FILTER_TO, "value"),
     Input(ids.FILTER_RESET, "n_clicks"),
 )
 def sync_filters(search: Any, footprint: Any, *values: Any) -> tuple[Any, ...]:
@@ -323,14 +318,39 @@ def sync_filters(search: Any, footprint: Any, *values: Any) -> tuple[Any, ...]:
             {} if show_footprint else {"display": "none"},
             *dropdown_outputs,
             filters.date_from.isoformat() if filters.date_from else None,
+            month_options(options.first_date, options.last_date, filters.date_from, month_end=False),
             filters.date_to.isoformat() if filters.date_to else None,
-            options.first_date.isoformat() if options.first_date else None,
-            options.last_date.isoformat() if options.last_date else None,
+            month_options(options.first_date, options.last_date, filters.date_to, month_end=True),
             *(f"{path}{canonical}" for _, path, _ in PAGES),
             summary,
         )
     finally:
         view.close()
+
+
+def month_options(first: date | None, last: date | None, chosen: date | None, *, month_end: bool) -> list[dict]:
+    """The months in view, as the first (or last) day of each; a chosen day that
+    is not a month boundary (from a bookmark) is offered too, so it shows."""
+    days: list[date] = []
+    if first and last:
+        year, month = first.year, first.month
+        while (year, month) <= (last.year, last.month):
+            start = date(year, month, 1)
+            days.append(_month_last_day(start) if month_end else start)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    if chosen and chosen not in days:
+        days = sorted([*days, chosen])
+
+    def label(day: date) -> str:
+        boundary = day == (_month_last_day(day) if month_end else day.replace(day=1))
+        return f"{day:%b %Y}" if boundary else long_date(day)
+
+    return [{"label": label(day), "value": day.isoformat()} for day in days]
+
+
+def _month_last_day(day: date) -> date:
+    following = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+    return following - timedelta(days=1)
 
 
 def _as_list(value: Any) -> list[str]:

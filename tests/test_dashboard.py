@@ -186,7 +186,7 @@ def test_changing_a_filter_writes_the_url(llr: DashClient) -> None:
         "url.search": "?fy=2024",
         f"{ids.FILTER_AGE}.value": ["0-27d", "bogus"],
         f"{ids.FILTER_YEARS}.value": ["2024"],
-        f"{ids.FILTER_DATES}.start_date": "2024-06-01",
+        f"{ids.FILTER_FROM}.value": "2024-06-01",
     }
     got = llr.outputs(ids.FILTER_SUMMARY, values, changed=[f"{ids.FILTER_AGE}.value"])
     assert got["url.search"] == "?fy=2024&from=2024-06-01&age=0-27d"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import figures, ids
@@ -38,6 +38,34 @@ SPLIT_LABELS = {
 DEFAULT_GRAIN, DEFAULT_SPLIT = "quarter", "none"
 
 
+GRAIN_BUTTONS = {key: f"{ids.TREND_GRAIN}-{key}" for key in GRAINS}
+SPLIT_BUTTONS = {key: f"{ids.TREND_SPLIT}-{key.replace('_', '-')}" for key in SPLITS}
+
+
+def toggle_group(legend: str, buttons: dict[str, str], labels: dict[str, str], chosen: str) -> html.Div:
+    """A row of toggle buttons (aria-pressed), one pressed: plain buttons are
+    announced and operated properly by every screen reader and keyboard."""
+    return html.Div(
+        role="group",
+        className="toggles",
+        **{"aria-labelledby": f"{next(iter(buttons.values()))}-legend"},
+        children=[
+            html.Span(legend, id=f"{next(iter(buttons.values()))}-legend", className="toggles-legend"),
+            *(
+                html.Button(
+                    labels[key],
+                    id=button_id,
+                    n_clicks=0,
+                    type="button",
+                    className="toggle pressed" if key == chosen else "toggle",
+                    **{"aria-pressed": "true" if key == chosen else "false"},
+                )
+                for key, button_id in buttons.items()
+            ),
+        ],
+    )
+
+
 def layout(grain: str = DEFAULT_GRAIN, split: str = DEFAULT_SPLIT, **_query: Any) -> html.Div:
     grain = grain if grain in GRAINS else DEFAULT_GRAIN
     split = split if split in SPLITS else DEFAULT_SPLIT
@@ -47,36 +75,19 @@ def layout(grain: str = DEFAULT_GRAIN, split: str = DEFAULT_SPLIT, **_query: Any
             html.Div(
                 className="controls",
                 children=[
-                    html.Fieldset(
-                        [
-                            html.Legend("Count deaths by"),
-                            dcc.RadioItems(
-                                id=ids.TREND_GRAIN,
-                                options=[{"label": v, "value": k} for k, v in GRAINS.items()],
-                                value=grain,
-                                inline=True,
-                                className="radio",
-                            ),
-                        ]
-                    ),
-                    html.Fieldset(
-                        [
-                            html.Legend("Split by"),
-                            dcc.RadioItems(
-                                id=ids.TREND_SPLIT,
-                                options=[{"label": v, "value": k} for k, v in SPLITS.items()],
-                                value=split,
-                                inline=True,
-                                className="radio",
-                            ),
-                        ]
-                    ),
+                    toggle_group("Count deaths by", GRAIN_BUTTONS, GRAINS, grain),
+                    toggle_group("Split by", SPLIT_BUTTONS, SPLITS, split),
                 ],
             ),
             chart_card(ids.TREND_CHART, "Deaths in hospital over time", wide=True),
             html.Div(id=ids.part(ids.TREND_CHART, "table"), className="card"),
         ]
     )
+
+
+def pressed_states(keys: dict[str, str], chosen: str) -> list[str]:
+    """(aria-pressed, className) for each button of a toggle group, flattened."""
+    return [value for key in keys for value in (("true", "toggle pressed") if key == chosen else ("false", "toggle"))]
 
 
 def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
@@ -91,6 +102,11 @@ def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
     Output(ids.part(ids.TREND_CHART, "summary"), "children"),
     Output(ids.part(ids.TREND_CHART, "download"), "href"),
     Output(ids.part(ids.TREND_CHART, "table"), "children"),
+    *(
+        Output(button, prop)
+        for button in (*GRAIN_BUTTONS.values(), *SPLIT_BUTTONS.values())
+        for prop in ("aria-pressed", "className")
+    ),
     Input(ids.URL, "search"),
 )
 def refresh(search: Any) -> tuple[Any, ...]:
@@ -122,24 +138,40 @@ def refresh(search: Any) -> tuple[Any, ...]:
             limit=400,
         )
         figure = figures.trend(frame, split, split_label, bars=split is None and grain != "month")
-        return (title, figure, summary, download_href("trend", view.query(grain=grain, split=split)), data_table)
+        pressed = [*pressed_states(GRAINS, grain), *pressed_states(SPLITS, split or DEFAULT_SPLIT)]
+        return (
+            title,
+            figure,
+            summary,
+            download_href("trend", view.query(grain=grain, split=split)),
+            data_table,
+            *pressed,
+        )
     finally:
         view.close()
 
 
 @callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.TREND_GRAIN, "value"),
-    Input(ids.TREND_SPLIT, "value"),
+    *(Input(button, "n_clicks") for button in (*GRAIN_BUTTONS.values(), *SPLIT_BUTTONS.values())),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
-def remember_choice(grain: Any, split: Any, search: Any) -> str:
-    """Keep the chosen grain and split in the URL, so the view can be bookmarked."""
-    if grain not in GRAINS or split not in SPLITS:
+def remember_choice(*values: Any) -> str:
+    """A pressed button changes the grain or the split; both live in the URL,
+    so the view can be bookmarked."""
+    search = values[-1]
+    pressed = ctx.triggered_id
+    by_button = {button: ("grain", key) for key, button in GRAIN_BUTTONS.items()}
+    by_button.update({button: ("split", key) for key, button in SPLIT_BUTTONS.items()})
+    if pressed not in by_button or not ctx.triggered[0].get("value"):
         raise PreventUpdate
     view = view_for(search)
     try:
+        grain = first(view.params, "grain") or DEFAULT_GRAIN
+        split = first(view.params, "split") or DEFAULT_SPLIT
+        kind, key = by_button[pressed]
+        grain, split = (key, split) if kind == "grain" else (grain, key)
         query = view.query(
             grain=None if grain == DEFAULT_GRAIN else grain, split=None if split == DEFAULT_SPLIT else split
         )
