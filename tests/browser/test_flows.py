@@ -1,0 +1,321 @@
+"""What a person does in the dashboard, in a real browser, checked against the query layer."""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy import create_engine, update
+
+from dashboard.operational import sessions
+from dashboard.urlstate import parse_query, raw_filters
+from queries import report
+from queries.filters import Filters
+from queries.scope import Scope, cdop_scope, england_scope
+from queries.store import open_readonly
+from settings import REFERENCE_DIR
+from tests.browser.conftest import LiveApp, Session, screenshot
+
+PAGES = [
+    ("overview", "/", "#overview-trust .main-svg"),
+    ("trusts", "/trusts", "#drill-chart .main-svg"),
+    ("reviewing", "/reviewing", "#review-matrix .main-svg"),
+    ("trends", "/trends", "#trend-chart .main-svg"),
+    ("cases", "/cases", ".ag-row"),
+    ("about", "/about", "#about-facts p"),
+]
+
+
+def scope_of(live: LiveApp, cdop: str | None) -> Scope:
+    conn = open_readonly(live.settings.store_path)
+    try:
+        return england_scope(conn, date.today()) if cdop is None else cdop_scope(conn, [cdop], date.today())
+    finally:
+        conn.close()
+
+
+def query_layer(live: LiveApp, scope: Scope, url: str) -> tuple[Filters, dict[str, int]]:
+    """The filters a URL stands for (cleaned as the app cleans them) and the headline for them."""
+    conn = open_readonly(live.settings.store_path)
+    try:
+        filters = report.filter_options(conn, scope).clean(raw_filters(parse_query(urlparse(url).query)))
+        return filters, report.headline(conn, scope, filters).row(0, named=True)
+    finally:
+        conn.close()
+
+
+def tiles(session: Session) -> dict[str, int]:
+    labels = session.page.locator("#overview-headline .tile-label").all_inner_texts()
+    values = session.page.locator("#overview-headline .tile-value").all_inner_texts()
+    return {label: int(value.replace(",", "")) for label, value in zip(labels, values, strict=True)}
+
+
+def assert_headline_matches(session: Session, live: LiveApp, scope: Scope) -> Filters:
+    filters, head = query_layer(live, scope, session.page.url)
+    shown = tiles(session)
+    deaths_label = "Deaths in hospitals in England" if scope.england else "Deaths in hospitals in this footprint"
+    assert shown[deaths_label] == head["deaths"], (session.page.url, shown, head)
+    assert shown["Non-residents"] == head["non_residents"]
+    assert shown["Reviewed by another CDOP"] == head["reviewed_by_another_cdop"]
+    assert shown["Not yet assigned a reviewing CDOP"] == head["not_yet_assigned"]
+    return filters
+
+
+def choose(session: Session, dropdown: str, option: str | None = None) -> str:
+    """Open a filter dropdown, pick an option (the first if none is named), close it."""
+    before = session.page.url
+    session.page.click(f"#{dropdown}")
+    options = session.page.get_by_role("option")
+    options.first.wait_for()
+    picked = options.first if option is None else session.page.get_by_role("option", name=option, exact=True)
+    text = picked.inner_text()
+    picked.click()
+    session.page.keyboard.press("Escape")
+    session.page.wait_for_function("before => window.location.href !== before", arg=before)
+    session.settle()
+    return text
+
+
+def click_bar(session: Session, graph: str, index: int = 0, *, last: bool = False) -> None:
+    """Click the middle of a bar, as a person would (plotly listens on its drag layer)."""
+    session.settle()
+    before = session.page.url
+    for attempt in range(3):  # a chart may be redrawn just as we reach for it
+        try:
+            session.page.locator(f"#{graph}").scroll_into_view_if_needed()
+            bars = session.page.locator(f"#{graph} .point path")
+            bar = bars.nth(bars.count() - 1) if last else bars.nth(index)
+            box = bar.bounding_box()
+            assert box is not None
+            session.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            break
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+            session.page.wait_for_timeout(300)
+    session.page.wait_for_function("before => window.location.href !== before", arg=before)
+    session.settle()
+
+
+# ------------------------------------------------------------------ flows
+
+
+def test_a_cdop_user_signs_in_and_sees_who_and_that_the_data_are_synthetic(session: Session) -> None:
+    session.page.goto(f"{session.base}/login")
+    screenshot(session.page, "login")
+    session.sign_in("llr")
+    header = session.page.inner_text("header")
+    assert "Signed in as llr" in header and "LLR" in header
+    assert "Synthetic data" in session.page.inner_text(".synthetic-banner")
+    assert "Leicester, Leicestershire and Rutland CDOP" in session.page.inner_text("#filter-summary")
+    assert session.page.evaluate("document.documentElement.lang") == "en"
+
+
+@pytest.mark.parametrize(("name", "path", "ready"), PAGES)
+def test_every_page_renders_without_console_errors(session: Session, name: str, path: str, ready: str) -> None:
+    session.sign_in("ncl")
+    session.goto(path + ("?fy=2024" if name != "about" else ""), ready)
+    assert session.page.locator("h1").first.is_visible()
+    assert "Synthetic data" in session.page.inner_text(".synthetic-banner")
+    assert session.console_errors == []
+    screenshot(session.page, name)
+
+
+def test_the_overview_figures_equal_the_query_layer(session: Session, live: LiveApp) -> None:
+    session.sign_in("kmed")
+    scope = scope_of(live, "KMED")
+    filters = assert_headline_matches(session, live, scope)
+    conn = open_readonly(live.settings.store_path)
+    try:
+        ages = report.by_age_group(conn, scope, filters)
+    finally:
+        conn.close()
+    summary = session.page.inner_text("#overview-age-summary")
+    for label, deaths in ages.select("age_group_label", "deaths").iter_rows():
+        assert f"{label}: {deaths:,}" in summary
+
+
+FILTER_CHOICES = [
+    ("filter-years", "2023/24", "fy"),
+    ("filter-from", "Apr 2024", "from"),
+    ("filter-to", "Mar 2021", "to"),
+    ("filter-trust", None, "trust"),
+    ("filter-site", None, "site"),
+    ("filter-place", "Neonatal intensive care unit (level 3)", "place"),
+    ("filter-age", "0-27 days", "age"),
+    ("filter-reviewer", "Not yet assigned", "reviewer"),
+    ("filter-residence", "Resident elsewhere in England", "residence"),
+    ("filter-status", "Review completed", "status"),
+]
+
+
+@pytest.mark.parametrize(("dropdown", "option", "param"), FILTER_CHOICES)
+def test_each_filter_updates_every_chart_and_table(
+    session: Session, live: LiveApp, dropdown: str, option: str | None, param: str
+) -> None:
+    session.sign_in("ncl")
+    scope = scope_of(live, "NCL")
+    before = {
+        name: session.page.inner_text(f"#{name}-summary")
+        for name in ("overview-trust", "overview-age", "overview-place", "overview-trend")
+    }
+    chosen = choose(session, dropdown, option)
+    assert f"{param}=" in session.page.url
+    assert chosen.split(" (")[0] in session.page.inner_text("#filter-summary") or param in ("fy", "from", "to")
+    filters = assert_headline_matches(session, live, scope)
+    conn = open_readonly(live.settings.store_path)
+    try:
+        expected_ages = report.by_age_group(conn, scope, filters)
+    finally:
+        conn.close()
+    after = {name: session.page.inner_text(f"#{name}-summary") for name in before}
+    total = tiles(session)["Deaths in hospitals in this footprint"]
+    assert sum(expected_ages["deaths"]) == total
+    assert all(after[name] != before[name] for name in ("overview-age", "overview-place", "overview-trend")), (
+        "every chart should redraw for the new filter"
+    )
+
+
+def test_clicking_a_bar_filters_every_view(session: Session, live: LiveApp) -> None:
+    session.sign_in("ncl")
+    click_bar(session, "overview-age", 0)
+    assert "age=0-27d" in session.page.url
+    assert_headline_matches(session, live, scope_of(live, "NCL"))
+    session.page.click("#nav-reviewing")
+    session.page.wait_for_selector("#review-matrix .main-svg")
+    session.settle()
+    assert "age=0-27d" in session.page.url and "0-27 days" in session.page.inner_text("#filter-summary")
+
+
+def test_drill_from_trust_to_hospital_to_place_and_back(session: Session) -> None:
+    session.sign_in("ncl")
+    session.goto("/trusts", "#drill-chart .main-svg")
+    click_bar(session, "drill-chart", last=True)  # the busiest trust is the top bar
+    assert "trust=" in session.page.url and "by hospital" in session.page.inner_text("#drill-chart-title")
+    trust_name = session.page.locator("#drill-crumbs li").nth(1).inner_text()
+    click_bar(session, "drill-chart", last=True)
+    assert "site=" in session.page.url and "place in hospital" in session.page.inner_text("#drill-chart-title")
+    click_bar(session, "drill-chart", 0)
+    assert "place=" in session.page.url and "age group" in session.page.inner_text("#drill-chart-title")
+    assert len(session.page.locator("#drill-crumbs li").all()) == 4
+    session.page.get_by_role("link", name=trust_name).click()  # back up to the trust
+    session.page.wait_for_function("() => !location.search.includes('site=')")
+    session.settle()
+    assert "by hospital" in session.page.inner_text("#drill-chart-title")
+    session.page.get_by_role("link", name="All trusts").click()
+    session.page.wait_for_function("() => !location.search.includes('trust=')")
+    session.settle()
+    assert "by trust" in session.page.inner_text("#drill-chart-title")
+
+
+def test_a_bookmarked_url_opens_the_same_view(session: Session, live: LiveApp) -> None:
+    session.sign_in("ncl")
+    session.goto("/?fy=2022&fy=2023&place=nicu&age=0-27d", "#overview-trust .main-svg")
+    assert "2022/23" in session.page.inner_text("#filter-years") and "2023/24" in session.page.inner_text(
+        "#filter-years"
+    )
+    summary = session.page.inner_text("#filter-summary")
+    assert "2022/23 to 2023/24" in summary and "Neonatal intensive care unit" in summary and "0-27 days" in summary
+    assert_headline_matches(session, live, scope_of(live, "NCL"))
+    session.goto("/trends?grain=month&split=age_group", "#trend-chart .main-svg")
+    assert session.page.get_attribute("#trend-grain-month", "aria-pressed") == "true"
+    assert session.page.get_attribute("#trend-split-age-group", "aria-pressed") == "true"
+    assert "by month, by age group" in session.page.inner_text("#trend-chart-title")
+
+
+def read_download(session: Session, link: str) -> list[dict[str, str]]:
+    with session.page.expect_download() as info:
+        session.page.click(link)
+    path = info.value.path()
+    with open(path, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_downloads_match_the_query_layer_and_stay_in_the_footprint(session: Session, live: LiveApp) -> None:
+    session.sign_in("llr")
+    scope = scope_of(live, "LLR")
+    session.goto("/cases?fy=2024", ".ag-row")
+    cases = read_download(session, "text=Download the case list (CSV)")
+    conn = open_readonly(live.settings.store_path)
+    try:
+        filters = Filters(financial_years=(2024,))
+        assert len(cases) == report.case_count(conn, scope, filters)
+        ages = report.by_age_group(conn, scope, filters)
+    finally:
+        conn.close()
+    assert {row["trust_name"] for row in cases} == {"University Hospitals of Leicester NHS Trust"}
+    session.goto("/?fy=2024", "#overview-age .main-svg")
+    by_age = read_download(session, "#overview-age-download")
+    assert [(r["age_group"], int(r["deaths"])) for r in by_age] == list(ages.select("age_group", "deaths").iter_rows())
+
+
+def reference_names() -> tuple[set[str], set[str]]:
+    with (REFERENCE_DIR / "trusts.csv").open(encoding="utf-8") as handle:
+        trusts = {row["trust_name"] for row in csv.DictReader(handle)}
+    with (REFERENCE_DIR / "sites.csv").open(encoding="utf-8") as handle:
+        sites = {row["site_name"] for row in csv.DictReader(handle) if row["country"] == "England"}
+    return trusts, sites
+
+
+def test_nothing_outside_the_footprint_appears_anywhere(session: Session, live: LiveApp) -> None:
+    session.sign_in("llr")
+    trusts, sites = reference_names()
+    allowed_trusts = {"University Hospitals of Leicester NHS Trust"}
+    allowed_sites = {"Leicester Royal Infirmary"}
+    conn = open_readonly(live.settings.store_path)
+    try:
+        reviewers = set(report.by_reviewing_cdop(conn, scope_of(live, "LLR"), Filters())["reviewing_cdop_name"])
+    finally:
+        conn.close()
+    for dropdown in ("filter-trust", "filter-site", "filter-reviewer"):
+        session.page.click(f"#{dropdown}")
+        session.page.get_by_role("option").first.wait_for()
+        shown = set(session.page.get_by_role("option").all_inner_texts())
+        session.page.keyboard.press("Escape")
+        if dropdown == "filter-trust":
+            assert shown == allowed_trusts
+        elif dropdown == "filter-site":
+            assert all(text.split(" (")[0] in allowed_sites for text in shown), shown
+        else:
+            assert shown <= reviewers | {"Not yet assigned"}, shown - reviewers
+    for _, path, ready in PAGES:
+        session.goto(path, ready)
+        text = session.page.inner_text("body")
+        svg_text = " ".join(session.page.locator("svg text").evaluate_all("els => els.map(e => e.textContent)"))
+        for name in (trusts - allowed_trusts) | (sites - allowed_sites):
+            assert name not in text and name not in svg_text, (path, name)
+
+
+def test_signing_out_returns_to_the_login_page(session: Session) -> None:
+    session.sign_in("llr")
+    session.page.click("text=Sign out")
+    session.page.wait_for_url(re.compile(r".*/login$"))
+    session.page.goto(f"{session.base}/trends")
+    assert "/login?next=" in session.page.url
+
+
+def test_an_idle_session_expires(session: Session, live: LiveApp) -> None:
+    session.sign_in("llr")
+    engine = create_engine(live.settings.operational_url)
+    long_ago = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=31)
+    with engine.begin() as db:  # as if the user had walked away for 31 minutes
+        db.execute(update(sessions).where(sessions.c.ended_at.is_(None)).values(last_seen_at=long_ago))
+    session.page.goto(f"{session.base}/reviewing")
+    assert "/login" in session.page.url
+    assert session.page.locator("#username").is_visible()
+
+
+def test_an_admin_switches_footprint_and_sees_all_england(session: Session, live: LiveApp) -> None:
+    session.sign_in("admin")
+    assert_headline_matches(session, live, scope_of(live, None))
+    screenshot(session.page, "admin-overview")
+    choose(session, "footprint", "North Central London CDOP")
+    assert "footprint=NCL" in session.page.url
+    assert_headline_matches(session, live, scope_of(live, "NCL"))
+    choose(session, "footprint", "All England")
+    assert_headline_matches(session, live, scope_of(live, None))
+    assert "Audit log" in session.page.inner_text("nav")
