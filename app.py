@@ -48,6 +48,9 @@ def run(host: str | None, port: int | None) -> None:
             err=True,
         )
         _build_demo(settings, seed=None, scale=1.0, replace=False)
+    elif _outdated_demo(settings.store_path):
+        click.echo("The demo store was built by an older version of this app: building it again.", err=True)
+        _build_demo(settings, seed=None, scale=1.0, replace=False)
     from dashboard.app import create_app
     from dashboard.auth import demo_mode
 
@@ -59,6 +62,25 @@ def run(host: str | None, port: int | None) -> None:
             "load real data and set SECRET_KEY to serve others"
         )
     dash_app.run(host=bind, port=port or settings.port, debug=False, dev_tools_ui=False, dev_tools_hot_reload=False)
+
+
+def _outdated_demo(store: Path) -> bool:
+    """A synthetic store in an older format (it is safe to rebuild; real data is never touched)."""
+    from queries.report import data_facts
+    from queries.store import StoreOutdated, StoreUnavailable, open_readonly
+
+    try:
+        conn = open_readonly(store)
+    except StoreUnavailable:
+        return False
+    try:
+        data_facts(conn)
+        return False
+    except StoreOutdated:
+        synthetic = conn.execute("SELECT bool_and(starts_with(case_id, 'SYN-')) FROM deaths").fetchall()[0][0]
+        return bool(synthetic)
+    finally:
+        conn.close()
 
 
 def is_loopback(host: str) -> bool:

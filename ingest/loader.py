@@ -22,7 +22,7 @@ from ingest.reference import Reference, install_reference, read_reference
 from ingest.validate import KnownCodes, Validated, validate
 from queries import codes
 from queries.export import neutralise_formulas
-from queries.schema import create_schema, get_meta, set_meta
+from queries.schema import create_schema, get_meta, refresh_report_facts, set_meta
 from queries.store import rewrite
 from settings import REFERENCE_DIR, Settings
 
@@ -112,6 +112,7 @@ def load_rows(
         load_id = int(conn.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_runs").fetchall()[0][0])
         new, updated, unchanged = _upsert(conn, validated.good, load_id)
         _quarantine(conn, validated.rejected, load_id)
+        refresh_report_facts(conn)
         conn.execute(
             "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [

@@ -1,8 +1,9 @@
 """Scoped read functions of the report: (connection, scope, filters) -> polars frame.
 
-Every function reads ``report_deaths`` (the report rule) through one SQL
-builder, ``_scoped_sql``, which always restricts rows to the scope's trusts
-with bound parameters. Dimensions are chosen from a fixed list; nothing from a
+Every function reads ``report_facts`` (the report rule's rows, materialised
+from the ``report_deaths`` view at each load) through one SQL builder,
+``_scoped_sql``, which always restricts rows to the scope's trusts with bound
+parameters. Dimensions are chosen from a fixed list; nothing from a
 caller is ever pasted into SQL text.
 """
 
@@ -17,25 +18,21 @@ import polars as pl
 
 from queries import codes
 from queries.filters import FilterOptions, Filters, Option
-from queries.schema import get_meta
+from queries.schema import SCHEMA_VERSION, get_meta
 from queries.scope import Scope
+from queries.store import StoreOutdated
 
 
 @dataclass(frozen=True)
 class Dimension:
     select: tuple[str, ...]  # SQL expressions "expr AS name" over the filtered rows ``f``
     keys: tuple[str, ...]  # output key columns, in sort order
-    join: str = ""
     labels: dict[str, str] | None = None  # code -> label, for a "<key>_label" column
     order: tuple[str, ...] = ()  # code-list order of the first key, if any
 
 
 DIMENSIONS: dict[str, Dimension] = {
-    "trust": Dimension(
-        ("f.trust_code", "t.trust_name"),
-        ("trust_name", "trust_code"),
-        join="JOIN ref_trusts AS t ON t.trust_code = f.trust_code",
-    ),
+    "trust": Dimension(("f.trust_code", "f.trust_name"), ("trust_name", "trust_code")),
     "site": Dimension(("f.site_code", "f.site_name", "f.trust_code AS site_trust_code"), ("site_name", "site_code")),
     "place": Dimension(
         ("f.place_in_hospital AS place",),
@@ -47,10 +44,9 @@ DIMENSIONS: dict[str, Dimension] = {
     "reviewing_cdop": Dimension(
         (
             f"coalesce(f.reviewing_cdop_code, '{codes.UNASSIGNED}') AS reviewing_cdop_code",
-            "coalesce(c.cdop_name, 'Not yet assigned') AS reviewing_cdop_name",
+            "coalesce(f.reviewing_cdop_name, 'Not yet assigned') AS reviewing_cdop_name",
         ),
         ("reviewing_cdop_name", "reviewing_cdop_code"),
-        join="LEFT JOIN ref_cdops AS c ON c.cdop_code = f.reviewing_cdop_code",
     ),
     "review_group": Dimension(
         ("f.review_group",), ("review_group",), labels=codes.REVIEW_GROUPS, order=tuple(codes.REVIEW_GROUPS)
@@ -62,33 +58,26 @@ DIMENSIONS: dict[str, Dimension] = {
         ("f.review_status",), ("review_status",), labels=codes.REVIEW_STATUSES, order=tuple(codes.REVIEW_STATUSES)
     ),
     "financial_year": Dimension(("f.financial_year",), ("financial_year",)),
-    "quarter": Dimension(
-        ("f.financial_year", "CAST((month(f.date_of_death) + 8) % 12 // 3 + 1 AS TINYINT) AS fy_quarter"),
-        ("financial_year", "fy_quarter"),
-    ),
-    "month": Dimension(("CAST(date_trunc('month', f.date_of_death) AS DATE) AS month",), ("month",)),
+    "quarter": Dimension(("f.financial_year", "f.fy_quarter"), ("financial_year", "fy_quarter")),
+    "month": Dimension(("f.month",), ("month",)),
 }
 TIME_GRAINS = ("month", "quarter", "financial_year")
 
 CASE_COLUMNS: dict[str, str] = {
-    # output name: SQL over f (and joins below); the grid's sortable columns
+    # output name: SQL over f; the grid's sortable columns
     "case_ref": "f.case_ref",
     "date_of_death": "f.date_of_death",
     "financial_year": "f.financial_year",
     "age_group": "f.age_group",
     "sex": "f.sex",
-    "trust_name": "t.trust_name",
+    "trust_name": "f.trust_name",
     "site_name": "f.site_name",
     "place": "f.place_in_hospital",
     "residence_group": "f.residence_group",
-    "reviewing_cdop": "coalesce(c.cdop_name, 'Not yet assigned')",
+    "reviewing_cdop": "coalesce(f.reviewing_cdop_name, 'Not yet assigned')",
     "review_status": "f.review_status",
     "expected_death": "f.expected_death",
 }
-CASE_JOINS = (
-    "JOIN ref_trusts AS t ON t.trust_code = f.trust_code "
-    "LEFT JOIN ref_cdops AS c ON c.cdop_code = f.reviewing_cdop_code"
-)
 CASE_LABELS: dict[str, dict[str, str]] = {
     "age_group": codes.AGE_GROUPS,
     "sex": codes.SEXES,
@@ -98,6 +87,28 @@ CASE_LABELS: dict[str, dict[str, str]] = {
     "expected_death": codes.EXPECTED_DEATH,
 }
 MAX_PAGE = 1000
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _case(column: str, mapping: dict[str, object], otherwise: str) -> str:
+    """A SQL CASE over a fixed code list (constants of this module, never input)."""
+    whens = " ".join(f"WHEN {_quoted(code)} THEN {value}" for code, value in mapping.items())
+    return f"CASE {column} {whens} ELSE {otherwise} END"
+
+
+def _label_sql(dim: Dimension) -> str:
+    key = dim.keys[0]
+    labels = {code: _quoted(label) for code, label in (dim.labels or {}).items()}
+    return f"{_case(key, labels, _quoted('Not known'))} AS {key}_label"
+
+
+def _order_sql(dim: Dimension) -> list[str]:
+    if dim.order:
+        return [_case(dim.keys[0], {code: i for i, code in enumerate(dim.order)}, str(len(dim.order)))]
+    return list(dim.keys)
 
 
 def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]:
@@ -156,7 +167,7 @@ def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]
                 WHEN lp.cdop_code IS NOT NULL THEN 'local'
                 ELSE 'other'
             END AS review_group
-        FROM report_deaths AS r
+        FROM report_facts AS r
         LEFT JOIN local_pairs AS lp ON lp.cdop_code = r.reviewing_cdop_code AND lp.trust_code = r.trust_code
         WHERE {" AND ".join(where)}
     ),
@@ -195,29 +206,26 @@ def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) ->
 
 
 def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
-    """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display order."""
+    """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display
+    order, in one query (labels and order are worked out by the database)."""
     if not by or len(set(by)) != len(by):
         raise ValueError("counts needs distinct dimensions")
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimensions: {unknown}")
+    ctes, params = counts_sql(scope, filters, by)
+    return conn.sql(ctes, params=params).pl()
+
+
+def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, dict[str, object]]:
+    """The SQL ``counts`` runs, with its parameters (the benchmark's floor runs it bare)."""
     dims = [DIMENSIONS[d] for d in by]
-    select = ", ".join(expr for dim in dims for expr in dim.select)
-    joins = " ".join(dict.fromkeys(dim.join for dim in dims if dim.join))
-    frame = _query(conn, scope, filters, f"SELECT {select}, count(*) AS deaths FROM f {joins} GROUP BY ALL")
-    return _labelled(frame, dims)
-
-
-def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
-    for dim in dims:
-        if dim.labels is not None:
-            key = dim.keys[0]
-            frame = frame.with_columns(
-                pl.col(key)
-                .replace_strict(dim.labels, default="Not known", return_dtype=pl.String)
-                .alias(f"{key}_label")
-            )
-    return _ordered(frame, dims)
+    keys = ", ".join(expr for dim in dims for expr in dim.select)
+    inner = f"SELECT {keys}, count(*) AS deaths FROM f GROUP BY ALL"
+    labels = "".join(f", {_label_sql(dim)}" for dim in dims if dim.labels is not None)
+    order = ", ".join(part for dim in dims for part in _order_sql(dim))
+    ctes, params = _scoped_sql(scope, filters)
+    return f"WITH {ctes}, grouped AS ({inner}) SELECT *{labels} FROM grouped ORDER BY {order}", params
 
 
 def _ordered(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
@@ -457,7 +465,7 @@ def case_count(
     conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, column_filters: Sequence[ColumnFilter] = ()
 ) -> int:
     where, params = _column_conditions(column_filters)
-    frame = _query(conn, scope, filters, f"SELECT count(*) AS n FROM f {CASE_JOINS}{where}", params)
+    frame = _query(conn, scope, filters, f"SELECT count(*) AS n FROM f{where}", params)
     return int(frame["n"][0])
 
 
@@ -483,7 +491,7 @@ def case_list(
         conn,
         scope,
         filters,
-        f"SELECT {columns} FROM f {CASE_JOINS}{where} ORDER BY {', '.join(order)} LIMIT $limit OFFSET $offset",
+        f"SELECT {columns} FROM f{where} ORDER BY {', '.join(order)} LIMIT $limit OFFSET $offset",
         {"limit": limit, "offset": offset, **params},
     )
     return label_cases(frame)
@@ -498,7 +506,7 @@ def iter_cases(
         f"""
         WITH {ctes}
         SELECT {", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())}
-        FROM f {CASE_JOINS}
+        FROM f
         ORDER BY f.date_of_death DESC, f.case_ref
     """,
         params=params,
@@ -534,7 +542,7 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
         SELECT s.site_code, s.site_name, s.trust_code FROM ref_sites AS s
         WHERE s.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND s.country = 'England'
           AND (s.nicu OR s.lnu OR s.scu OR s.picu OR s.ed OR s.maternity OR s.paediatric_ward
-               OR s.site_code IN (SELECT DISTINCT site_code FROM report_deaths
+               OR s.site_code IN (SELECT DISTINCT site_code FROM report_facts
                                   WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))))
         ORDER BY s.site_name
     """,
@@ -543,16 +551,15 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
     facts = conn.execute(
         """
         SELECT list(DISTINCT financial_year ORDER BY financial_year DESC), min(date_of_death), max(date_of_death)
-        FROM report_deaths WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))
+        FROM report_facts WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))
     """,
         params,
     ).fetchall()[0]
     reviewers = conn.execute(
         """
-        SELECT DISTINCT r.reviewing_cdop_code, c.cdop_name
-        FROM report_deaths AS r JOIN ref_cdops AS c ON c.cdop_code = r.reviewing_cdop_code
-        WHERE r.trust_code IN (SELECT unnest($trusts::VARCHAR[]))
-        ORDER BY c.cdop_name
+        SELECT DISTINCT reviewing_cdop_code, reviewing_cdop_name FROM report_facts
+        WHERE reviewing_cdop_code IS NOT NULL AND trust_code IN (SELECT unnest($trusts::VARCHAR[]))
+        ORDER BY reviewing_cdop_name
     """,
         params,
     ).fetchall()
@@ -572,6 +579,12 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
 
 def data_facts(conn: duckdb.DuckDBPyConnection) -> dict[str, object]:
     """The store's as-at date, whether it is synthetic, and its size."""
+    version = get_meta(conn, "schema_version")
+    if version != SCHEMA_VERSION:
+        raise StoreOutdated(
+            f"the deaths store was built by another version of this app (store {version}, app {SCHEMA_VERSION}); "
+            "load the extract again with --replace, or rebuild the demo with `python app.py demo`"
+        )
     as_at = get_meta(conn, "data_as_at")
     row = conn.execute(
         "SELECT count(*), coalesce(bool_or(starts_with(case_id, ?)), false) FROM deaths",

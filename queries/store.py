@@ -22,6 +22,10 @@ class StoreUnavailable(RuntimeError):
     """The deaths store is missing, locked or unreadable."""
 
 
+class StoreOutdated(StoreUnavailable):
+    """The store's schema is not the one this version of the app reads."""
+
+
 class StoreBusy(RuntimeError):
     """Another process is already writing the store."""
 

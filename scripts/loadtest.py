@@ -154,7 +154,9 @@ def main() -> None:
     from ingest.demo import build_demo_store
     from settings import load_settings
 
-    store_dir = CACHE / f"loadtest-scale-{args.scale:g}"
+    from queries.schema import SCHEMA_VERSION
+
+    store_dir = CACHE / f"loadtest-scale-{args.scale:g}-v{SCHEMA_VERSION}"
     if not (store_dir / "deaths.duckdb").exists():
         build_demo_store(load_settings({"DATA_DIR": str(store_dir)}), scale=args.scale, progress=False)
     run_dir = CACHE / "loadtest-run"
