@@ -185,36 +185,29 @@ def stacked_horizontal(
     """Bars per ``label`` (the ``limit`` largest totals, largest at the top) stacked by ``stack``."""
     if _no_deaths(frame, value):
         return empty()
-    totals = (
-        frame.group_by(label, code)
-        .agg(pl.col(value).sum().alias("_total"))
-        .sort(["_total", label], descending=[True, False])
-        .head(limit)
-        .reverse()
-    )
-    rows, row_codes = totals[label].to_list(), totals[code].to_list()
-    # one pivot (a column per stack) rather than a filter and a join per stack
-    wide = (
-        totals.select(label, code)
-        .join(
-            frame.pivot(on=stack, index=[label, code], values=value, aggregate_function="sum"),
-            on=[label, code],
-            how="left",
-        )
-        .fill_null(0)
-    )
+    # plain Python over the (small) frame: a pivot costs more than the data
+    columns = {c: frame[c].to_list() for c in (label, code, stack, stack_label, value)}
+    totals: dict[tuple[str, str], int] = {}
+    cells: dict[tuple[str, str], int] = {}
+    stacks: dict[str, str] = {}
+    for row_label, row_code, stack_code, stack_name, count in zip(*columns.values(), strict=True):
+        totals[(row_label, row_code)] = totals.get((row_label, row_code), 0) + count
+        cells[(row_code, stack_code)] = cells.get((row_code, stack_code), 0) + count
+        stacks.setdefault(stack_code, stack_name)
+    shown = sorted(totals, key=lambda key: (-totals[key], key[0]))[:limit][::-1]
+    rows, row_codes = [key[0] for key in shown], [key[1] for key in shown]
     data = [
         {
             "type": "bar",
             "orientation": "h",
             "name": stack_name,
-            "x": wide[str(stack_code)].to_list(),
+            "x": [cells.get((row_code, stack_code), 0) for row_code in row_codes],
             "y": rows,
             "customdata": row_codes,
             "marker": {"color": colours.get(stack_code, NHS_MID_GREY)},
             "hovertemplate": f"%{{y}}<br>{stack_name}: %{{x:,}} deaths<extra></extra>",
         }
-        for stack_code, stack_name in frame.select(stack, stack_label).unique(maintain_order=True).iter_rows()
+        for stack_code, stack_name in stacks.items()
     ]
     return _figure(
         data,

@@ -89,41 +89,36 @@ CASE_LABELS: dict[str, dict[str, str]] = {
 MAX_PAGE = 1000
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+# "reviewer|trust" for every CDOP (and each CDOP it absorbed) whose footprint
+# holds the trust on the scope's day: a death reviewed by one of these is
+# reviewed locally. A scalar subquery, so it is worked out once per query.
+LOCAL_PAIRS = """(
+    SELECT list(c.cdop_code || '|' || fp.trust_code)
+    FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code
+    WHERE fp.valid_from <= $scope_day AND (fp.valid_to IS NULL OR fp.valid_to > $scope_day)
+)"""
 
 
-def _case(column: str, mapping: dict[str, object], otherwise: str) -> str:
-    """A SQL CASE over a fixed code list (constants of this module, never input)."""
-    whens = " ".join(f"WHEN {_quoted(code)} THEN {value}" for code, value in mapping.items())
-    return f"CASE {column} {whens} ELSE {otherwise} END"
-
-
-def _label_sql(dim: Dimension) -> str:
-    key = dim.keys[0]
-    labels = {code: _quoted(label) for code, label in (dim.labels or {}).items()}
-    return f"{_case(key, labels, _quoted('Not known'))} AS {key}_label"
-
-
-def _order_sql(dim: Dimension) -> list[str]:
-    if dim.order:
-        return [_case(dim.keys[0], {code: i for i, code in enumerate(dim.order)}, str(len(dim.order)))]
-    return list(dim.keys)
+LOCAL_PAIRS_TABLE = """
+    SELECT c.cdop_code, fp.trust_code
+    FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code
+    WHERE fp.valid_from <= $scope_day AND (fp.valid_to IS NULL OR fp.valid_to > $scope_day)
+"""
 
 
 def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]:
-    """The CTEs ``local_pairs``, ``scoped`` and ``f`` (filtered rows), and their parameters."""
+    """The CTEs ``scoped`` and ``f`` (the filtered rows), and their parameters."""
     params: dict[str, object] = {
         "scope_trusts": list(scope.trust_codes),
         "scope_las": list(scope.la_codes),
         "scope_day": scope.day,
     }
-    where = ["r.trust_code IN (SELECT unnest($scope_trusts::VARCHAR[]))"]
+    where = [_member("r.trust_code", "scope_trusts", scope.trust_codes)]
 
     def any_of(column: str, name: str, values: Sequence[object], sql_type: str = "VARCHAR") -> None:
         if values:
             params[name] = list(values)
-            where.append(f"{column} IN (SELECT unnest(${name}::{sql_type}[]))")
+            where.append(_member(column, name, values, sql_type))
 
     any_of("r.financial_year", "f_years", filters.financial_years, "INTEGER")
     any_of("r.trust_code", "f_trusts", filters.trust_codes)
@@ -141,22 +136,37 @@ def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]
         named = [c for c in filters.reviewing_cdops if c != codes.UNASSIGNED]
         params["f_reviewers"] = named
         unassigned = " OR r.reviewing_cdop_code IS NULL" if codes.UNASSIGNED in filters.reviewing_cdops else ""
-        where.append(f"(r.reviewing_cdop_code IN (SELECT unnest($f_reviewers::VARCHAR[])){unassigned})")
+        where.append(f"({_member('r.reviewing_cdop_code', 'f_reviewers', named)}{unassigned})")
     residence_where = ""
     if filters.residence_groups:
         params["f_residence"] = list(filters.residence_groups)
-        residence_where = "WHERE residence_group IN (SELECT unnest($f_residence::VARCHAR[]))"
+        residence_where = f"WHERE {_member('residence_group', 'f_residence', filters.residence_groups)}"
     other_uk = ", ".join(f"'{c}'" for c in codes.RESIDENCE_OTHER_UK)
+    # all England: every English local authority is "this footprint"
+    resident = (
+        "r.residence_la_code LIKE 'E%'"
+        if scope.england
+        else _member("r.residence_la_code", "scope_las", scope.la_codes)
+    )
+    if scope.england:
+        del params["scope_las"]
+    # Who reviews locally: for a few trusts a list test per row is quickest; for
+    # all England a hash join against the (cdop, trust) pairs in force.
+    if len(scope.trust_codes) <= SHORT_LIST:
+        pairs_cte, pairs_join = "", ""
+        is_local = f"list_contains({LOCAL_PAIRS}, r.reviewing_cdop_code || '|' || r.trust_code)"
+    else:
+        pairs_cte = f"local_pairs AS ({LOCAL_PAIRS_TABLE}),"
+        pairs_join = (
+            "LEFT JOIN local_pairs AS lp ON lp.cdop_code = r.reviewing_cdop_code AND lp.trust_code = r.trust_code"
+        )
+        is_local = "lp.cdop_code IS NOT NULL"
     sql = f"""
-    local_pairs AS (
-        SELECT c.cdop_code, fp.trust_code
-        FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code
-        WHERE fp.valid_from <= $scope_day AND (fp.valid_to IS NULL OR fp.valid_to > $scope_day)
-    ),
+    {pairs_cte}
     scoped AS (
         SELECT r.*,
             CASE
-                WHEN r.residence_la_code IN (SELECT unnest($scope_las::VARCHAR[])) THEN 'footprint'
+                WHEN {resident} THEN 'footprint'
                 WHEN r.residence_la_code LIKE 'E%' THEN 'england'
                 WHEN r.residence_la_code IN ({other_uk}) THEN 'uk_other'
                 WHEN r.residence_la_code = '{codes.RESIDENCE_OUTSIDE_UK}' THEN 'outside_uk'
@@ -164,16 +174,27 @@ def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]
             END AS residence_group,
             CASE
                 WHEN r.reviewing_cdop_code IS NULL THEN 'unassigned'
-                WHEN lp.cdop_code IS NOT NULL THEN 'local'
+                WHEN {is_local} THEN 'local'
                 ELSE 'other'
             END AS review_group
         FROM report_facts AS r
-        LEFT JOIN local_pairs AS lp ON lp.cdop_code = r.reviewing_cdop_code AND lp.trust_code = r.trust_code
+        {pairs_join}
         WHERE {" AND ".join(where)}
     ),
     f AS (SELECT * FROM scoped {residence_where})
     """
     return sql, params
+
+
+SHORT_LIST = 32  # up to this many values, a list test per row beats a join
+
+
+def _member(column: str, param: str, values: Sequence[object], sql_type: str = "VARCHAR") -> str:
+    """``column`` is one of the bound list ``$param``: a list test for a short
+    list, a semi-join for a long one (all-England scopes), same meaning."""
+    if len(values) <= SHORT_LIST:
+        return f"list_contains(${param}::{sql_type}[], {column})"
+    return f"{column} IN (SELECT unnest(${param}::{sql_type}[]))"
 
 
 def _query(
@@ -206,45 +227,61 @@ def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) ->
 
 
 def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
-    """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display
-    order, in one query (labels and order are worked out by the database)."""
+    """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display order, in one query."""
     if not by or len(set(by)) != len(by):
         raise ValueError("counts needs distinct dimensions")
     unknown = [d for d in by if d not in DIMENSIONS]
     if unknown:
         raise ValueError(f"unknown dimensions: {unknown}")
-    ctes, params = counts_sql(scope, filters, by)
-    return conn.sql(ctes, params=params).pl()
+    sql, params = counts_sql(scope, filters, by)
+    return _labelled(conn.sql(sql, params=params).pl(), [DIMENSIONS[d] for d in by])
 
 
 def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, dict[str, object]]:
     """The SQL ``counts`` runs, with its parameters (the benchmark's floor runs it bare)."""
-    dims = [DIMENSIONS[d] for d in by]
-    keys = ", ".join(expr for dim in dims for expr in dim.select)
-    inner = f"SELECT {keys}, count(*) AS deaths FROM f GROUP BY ALL"
-    labels = "".join(f", {_label_sql(dim)}" for dim in dims if dim.labels is not None)
-    order = ", ".join(part for dim in dims for part in _order_sql(dim))
+    keys = ", ".join(expr for d in by for expr in DIMENSIONS[d].select)
     ctes, params = _scoped_sql(scope, filters)
-    return f"WITH {ctes}, grouped AS ({inner}) SELECT *{labels} FROM grouped ORDER BY {order}", params
+    return f"WITH {ctes} SELECT {keys}, count(*) AS deaths FROM f GROUP BY ALL", params
+
+
+# Result frames are small (one row per combination shown), where polars' fixed
+# cost per operation outweighs the work; labelling, ordering and rolling up are
+# plain Python over their rows, and one frame is built at the end.
+
+
+def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
+    """Labels from the code lists, then display order."""
+    labels = [
+        pl.Series(
+            f"{dim.keys[0]}_label",
+            [dim.labels.get(c, "Not known") for c in frame[dim.keys[0]].to_list()],
+            dtype=pl.String,
+        )
+        for dim in dims
+        if dim.labels is not None
+    ]
+    return _ordered(frame.with_columns(labels) if labels else frame, dims)
+
+
+def _sort_key(dims: list[Dimension], columns: dict[str, list[object]]) -> list[list[object]]:
+    """Per key column, the values to sort by: code-list rank, or the value itself."""
+    keys: list[list[object]] = []
+    for dim in dims:
+        if dim.order:
+            rank = {code: i for i, code in enumerate(dim.order)}
+            keys.append([rank.get(v, len(rank)) for v in columns[dim.keys[0]]])
+        else:
+            keys.extend(columns[k] for k in dim.keys)
+    return keys
 
 
 def _ordered(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
-    """Rows in display order: code-list order where there is one, else by name."""
-    if frame.height == 0:
+    """Rows in display order: code-list order where there is one, else by name (nulls last)."""
+    if frame.height < 2:
         return frame
-    sort_columns: list[str] = []
-    for dim in dims:
-        key = dim.keys[0]
-        if dim.order:
-            rank = {code: i for i, code in enumerate(dim.order)}
-            frame = frame.with_columns(
-                pl.col(key).replace_strict(rank, default=len(rank), return_dtype=pl.Int32).alias(f"_{key}_rank")
-            )
-            sort_columns.append(f"_{key}_rank")
-        else:
-            sort_columns.extend(dim.keys)
-    frame = frame.sort(sort_columns, nulls_last=True)
-    return frame.drop([c for c in frame.columns if c.startswith("_") and c.endswith("_rank")])
+    keys = _sort_key(dims, {c: frame[c].to_list() for dim in dims for c in dim.keys})
+    order = sorted(range(frame.height), key=lambda i: tuple((v is None, v) for v in (k[i] for k in keys)))
+    return frame[order]
 
 
 def _columns(dim: Dimension) -> list[str]:
@@ -261,7 +298,14 @@ def rollup(base: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     missing = [c for c in columns if c not in base.columns]
     if missing:
         raise ValueError(f"the base frame has no {missing}")
-    return _ordered(base.group_by(columns).agg(pl.col("deaths").sum()), dims)
+    totals: dict[tuple[object, ...], int] = {}
+    for *key, deaths in zip(*(base[c].to_list() for c in columns), base["deaths"].to_list(), strict=True):
+        totals[tuple(key)] = totals.get(tuple(key), 0) + deaths
+    rolled = pl.DataFrame(
+        {c: [key[i] for key in totals] for i, c in enumerate(columns)} | {"deaths": list(totals.values())},
+        schema={c: base.schema[c] for c in columns} | {"deaths": base.schema["deaths"]},
+    )
+    return _ordered(rolled, dims)
 
 
 def headline_from(base: pl.DataFrame) -> pl.DataFrame:
@@ -327,36 +371,44 @@ def by_period(
 def periods(frame: pl.DataFrame, filters: Filters, grain: str) -> pl.DataFrame:
     """A counts frame by ``grain`` (and perhaps one other dimension) with every
     period in view, quiet ones as 0, and a ``period`` label."""
-    first, last = _span(frame, grain)
+    time_keys = DIMENSIONS[grain].keys
+    others = [c for c in frame.columns if c not in (*time_keys, "deaths")]
+    columns = {c: frame[c].to_list() for c in frame.columns}
+    first, last = _span(columns, grain, frame.height)
     if filters.financial_years:
         first = date(min(filters.financial_years), 4, 1)
         last = date(max(filters.financial_years) + 1, 3, 31)
     first = max((d for d in (first, filters.date_from) if d is not None), default=None)
     last = min((d for d in (last, filters.date_to) if d is not None), default=None)
-    calendar = _period_frame(first, last, grain)
-    time_keys = DIMENSIONS[grain].keys
-    others = [c for c in frame.columns if c not in (*time_keys, "deaths")]
-    if others:
-        calendar = calendar.join(frame.select(others).unique(maintain_order=True), how="cross")
-    keys = [c for c in calendar.columns if c != "period"]
-    return calendar.join(frame.select([*keys, "deaths"]), on=keys, how="left", nulls_equal=True).with_columns(
-        pl.col("deaths").fill_null(0)
-    )
+    calendar = _calendar(first, last, grain)  # [(time key values, label)]
+    splits = list(dict.fromkeys(zip(*(columns[c] for c in others), strict=True))) if others else [()]
+    found = {
+        (*key[: len(time_keys)], *key[len(time_keys) :]): deaths
+        for *key, deaths in zip(*(columns[c] for c in (*time_keys, *others)), columns["deaths"], strict=True)
+    }
+    rows = [(*t, label, *split, found.get((*t, *split), 0)) for t, label in calendar for split in splits]
+    names = [*time_keys, "period", *others, "deaths"]
+    schema = {
+        **{k: frame.schema[k] for k in time_keys},
+        "period": pl.String,
+        **{c: frame.schema[c] for c in others},
+        "deaths": frame.schema["deaths"],
+    }
+    columns_out = list(zip(*rows, strict=True)) if rows else [[] for _ in names]
+    return pl.DataFrame(dict(zip(names, map(list, columns_out), strict=True)), schema=schema)
 
 
-def _span(frame: pl.DataFrame, grain: str) -> tuple[date | None, date | None]:
+def _span(columns: dict[str, list], grain: str, height: int) -> tuple[date | None, date | None]:
     """The first and last day of the periods that have deaths."""
-    if frame.height == 0:
+    if height == 0:
         return None, None
     if grain == "month":
-        first, last = frame["month"].min(), frame["month"].max()
-        return first, _month_end(last)  # type: ignore[arg-type]
-    years = frame["financial_year"]
+        return min(columns["month"]), _month_end(max(columns["month"]))
     if grain == "financial_year":
-        return date(int(years.min()), 4, 1), date(int(years.max()) + 1, 3, 31)  # type: ignore[arg-type]
-    ordered = frame.select("financial_year", "fy_quarter").unique().sort("financial_year", "fy_quarter")
-    (fy0, q0), (fy1, q1) = ordered.row(0), ordered.row(-1)
-    return _quarter_start(fy0, q0), _month_end(_quarter_start(fy1, q1).replace(day=1), months=2)
+        return date(min(columns["financial_year"]), 4, 1), date(max(columns["financial_year"]) + 1, 3, 31)
+    quarters = sorted(set(zip(columns["financial_year"], columns["fy_quarter"], strict=True)))
+    (fy0, q0), (fy1, q1) = quarters[0], quarters[-1]
+    return _quarter_start(fy0, q0), _month_end(_quarter_start(fy1, q1), months=2)
 
 
 def _quarter_start(financial_year: int, quarter: int) -> date:
@@ -369,36 +421,26 @@ def _month_end(day: date, months: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1) - timedelta(days=1)
 
 
-def _period_frame(first: date | None, last: date | None, grain: str) -> pl.DataFrame:
-    """Every period from ``first`` to ``last``."""
+def _calendar(first: date | None, last: date | None, grain: str) -> list[tuple[tuple[object, ...], str]]:
+    """Every period from ``first`` to ``last``: (its key values, its label)."""
     if first is None or last is None or first > last:
-        return _empty_periods(grain)
-    months = pl.date_range(date(first.year, first.month, 1), last, interval="1mo", eager=True)
-    frame = pl.DataFrame({"month": months}).with_columns(
-        (pl.col("month").dt.year() - (pl.col("month").dt.month() < 4).cast(pl.Int32))
-        .cast(pl.Int16)
-        .alias("financial_year"),
-        ((pl.col("month").dt.month() + 8) % 12 // 3 + 1).cast(pl.Int8).alias("fy_quarter"),
-    )
-    if grain == "month":
-        return frame.select("month", pl.col("month").dt.strftime("%b %Y").alias("period"))
-    fy_label = pl.col("financial_year").map_elements(codes.financial_year_label, return_dtype=pl.String)
-    if grain == "quarter":
-        return (
-            frame.select("financial_year", "fy_quarter")
-            .unique(maintain_order=True)
-            .with_columns((fy_label + pl.lit(" Q") + pl.col("fy_quarter").cast(pl.String)).alias("period"))
-        )
-    return frame.select("financial_year").unique(maintain_order=True).with_columns(fy_label.alias("period"))
-
-
-def _empty_periods(grain: str) -> pl.DataFrame:
-    schema: dict[str, pl.DataType] = {
-        "month": {"month": pl.Date(), "period": pl.String()},
-        "quarter": {"financial_year": pl.Int16(), "fy_quarter": pl.Int8(), "period": pl.String()},
-        "financial_year": {"financial_year": pl.Int16(), "period": pl.String()},
-    }[grain]
-    return pl.DataFrame(schema=schema)
+        return []
+    out: list[tuple[tuple[object, ...], str]] = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        start = date(year, month, 1)
+        fy = year if month >= 4 else year - 1
+        quarter = (month + 8) % 12 // 3 + 1
+        if grain == "month":
+            out.append(((start,), f"{start:%b %Y}"))
+        elif grain == "quarter":
+            entry = ((fy, quarter), f"{codes.financial_year_label(fy)} Q{quarter}")
+            if not out or out[-1] != entry:
+                out.append(entry)
+        elif not out or out[-1][0] != (fy,):
+            out.append(((fy,), codes.financial_year_label(fy)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 # Column filters the case grid may send, per column: the SQL it filters and how.

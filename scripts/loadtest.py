@@ -152,9 +152,8 @@ def main() -> None:
 
     from dashboard.accounts import demo_password
     from ingest.demo import build_demo_store
-    from settings import load_settings
-
     from queries.schema import SCHEMA_VERSION
+    from settings import load_settings
 
     store_dir = CACHE / f"loadtest-scale-{args.scale:g}-v{SCHEMA_VERSION}"
     if not (store_dir / "deaths.duckdb").exists():
