@@ -145,23 +145,19 @@ def main() -> None:
     parser.add_argument(
         "--think", type=float, default=2.0, help="mean seconds a user looks at the page between changes (0: none)"
     )
-    parser.add_argument("--out", type=Path, default=PROJECT / "bench" / "loadtest.json")
+    parser.add_argument("--out", type=Path, default=CACHE / "loadtest.json")
     args = parser.parse_args()
     if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 900:
         raise SystemExit("use 1-200 users for 1-900 seconds")
 
+    from bench.stores import store_dir
     from dashboard.accounts import demo_password
-    from ingest.demo import build_demo_store
-    from queries.schema import SCHEMA_VERSION
-    from settings import load_settings
 
-    store_dir = CACHE / f"loadtest-scale-{args.scale:g}-v{SCHEMA_VERSION}"
-    if not (store_dir / "deaths.duckdb").exists():
-        build_demo_store(load_settings({"DATA_DIR": str(store_dir)}), scale=args.scale, progress=False)
+    source = store_dir(args.scale)
     run_dir = CACHE / "loadtest-run"
     shutil.rmtree(run_dir, ignore_errors=True)
     run_dir.mkdir(parents=True)
-    shutil.copyfile(store_dir / "deaths.duckdb", run_dir / "deaths.duckdb")
+    shutil.copyfile(source / "deaths.duckdb", run_dir / "deaths.duckdb")
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

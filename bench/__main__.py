@@ -1,0 +1,98 @@
+"""``python -m bench``: the performance benchmark, written to bench/results.md and results.json.
+
+    .venv/bin/python -m bench                 # 1x, 10x and 100x; about 40 minutes the first time
+    .venv/bin/python -m bench --scales 1 --quick
+
+Stores are built once per scale and cached in bench/cache/ (100x needs about
+3 GB of memory while it is built). Each scale runs in a fresh process, so the
+worker memory reported is that scale's alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from bench import startup
+from bench.results import TARGETS, write_results
+from bench.stores import CACHE, store_dir
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def _in_own_process(module: str, *args: object) -> dict:
+    out = CACHE / f"{module.rsplit('.', 1)[-1]}-{os.getpid()}.json"
+    subprocess.run(  # noqa: S603 - our own modules
+        [sys.executable, "-m", module, *map(str, args), str(out)], cwd=PROJECT, check=True
+    )
+    try:
+        return json.loads(out.read_text())
+    finally:
+        out.unlink(missing_ok=True)
+
+
+@click.command()
+@click.option("--scales", default="1,10,100", show_default=True, help="store sizes, x national volume")
+@click.option("--quick", is_flag=True, help="fewer rounds and a short load test (a smoke run, not a result)")
+@click.option("--out", type=click.Path(path_type=Path), default=PROJECT / "bench", show_default=True)
+def main(scales: str, quick: bool, out: Path) -> None:
+    """Measure every filter change against its floor and the naive peer, and the rest of the targets."""
+    chosen = [float(s) for s in scales.split(",") if s.strip()]
+    started = time.monotonic()
+    results: dict = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "quick": quick,
+        "targets": TARGETS,
+        "scales": {},
+    }
+    for scale in chosen:
+        data_dir = store_dir(scale)
+        # enough changes for a p95 at each scale, in a bounded time
+        rounds = 1 if quick else {1.0: 6, 10.0: 4}.get(scale, 2)
+        peer_rounds = 1
+        click.echo(f"filter changes at {scale:g}x: {rounds} rounds of ours and the floor, {peer_rounds} of the peer")
+        results["scales"][f"{scale:g}"] = _in_own_process("bench.interactions", data_dir, rounds, peer_rounds)
+    smallest = store_dir(min(chosen))
+    click.echo("start-up: python app.py to the login page")
+    results["startup_seconds"] = sorted(startup.seconds_to_login(smallest) for _ in range(3))[1]
+    csv_dir = store_dir(10.0) if 10.0 in chosen or not quick else smallest
+    click.echo(f"case-list CSV at 100k rows ({csv_dir.name})")
+    results["case_csv"] = _in_own_process("bench.csv_stream", csv_dir, 100_000)
+    users, seconds = (10, 15) if quick else (50, 120)
+    click.echo(f"load test: {users} users for {seconds} s")
+    load_out = CACHE / "loadtest.json"
+    subprocess.run(  # noqa: S603 - our own script
+        [
+            sys.executable,
+            "scripts/loadtest.py",
+            "--users",
+            str(users),
+            "--seconds",
+            str(seconds),
+            "--scale",
+            "1",
+            "--out",
+            str(load_out),
+        ],
+        cwd=PROJECT,
+        check=True,
+    )
+    results["load_test"] = json.loads(load_out.read_text())
+    results["run_minutes"] = round((time.monotonic() - started) / 60, 1)
+    markdown = write_results(results, out)
+    click.echo(markdown)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+"""Filter changes replayed through HTTP, side by side with their floor and the naive peer.
+
+A filter change in the browser is two requests to ``/_dash-update-component``:
+the filter bar's callback (the changed control in, the canonical URL out),
+then the page's callback for the new URL. Both go through the whole Flask
+stack here (login session, CSRF gate, Dash, JSON), in process, and their sum
+is one interaction. Every DuckDB statement they run is recorded; the floor
+runs exactly those statements bare (no polars, no figures, no HTTP). The
+naive peer answers the same scope and filters with pandas and plotly.express.
+Each step is measured three ways in turn, so noise hits all three alike.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bench.naive import NaivePeer
+from dashboard import ids
+from dashboard.app import create_app
+from dashboard.context import services
+from dashboard.urlstate import parse_query, raw_filters
+from queries import codes, report
+from queries.filters import Filters
+from queries.scope import Scope, cdop_scope, cdops_in_force, england_scope
+from queries.store import open_readonly, use_store
+from settings import load_settings
+
+# page -> (path, a part of its refresh callback's output that names it uniquely)
+PAGES = {
+    "overview": ("/", "overview-headline.children"),
+    "trusts": ("/trusts", "drill-crumbs.children"),
+    "reviewing": ("/reviewing", "review-headline.children"),
+    "trends": ("/trends", "trend-chart.figure"),
+}
+SYNC = "filter-summary.children"
+Options = dict[str, list[dict[str, Any]]]
+
+
+def _values(options: Options, component: str, keep: Callable[[str], bool] = lambda _: True) -> list[str]:
+    return [o["value"] for o in options.get(component, []) if keep(o["value"])]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing a person does in the filter bar: set ``component`` to what ``choose`` picks from its options."""
+
+    label: str
+    component: str
+    choose: Callable[[Options], Any]
+
+
+# A panel manager narrowing down to neonatal deaths of non-residents, looking
+# at who reviews them, then at one trust, a date range, and back to the start.
+STEPS = (
+    Step("the latest financial year", ids.FILTER_YEARS, lambda o: _values(o, ids.FILTER_YEARS)[-1:]),
+    Step("the last two financial years", ids.FILTER_YEARS, lambda o: _values(o, ids.FILTER_YEARS)[-2:]),
+    Step(
+        "neonatal units",
+        ids.FILTER_PLACE,
+        lambda o: _values(o, ids.FILTER_PLACE, lambda v: v in codes.NEONATAL_UNIT_PLACES),
+    ),
+    Step("babies under 28 days", ids.FILTER_AGE, lambda o: _values(o, ids.FILTER_AGE)[:1]),
+    Step("any place", ids.FILTER_PLACE, lambda o: []),
+    Step(
+        "children who lived elsewhere",
+        ids.FILTER_RESIDENCE,
+        lambda o: _values(o, ids.FILTER_RESIDENCE, lambda v: v != "footprint"),
+    ),
+    Step(
+        "no reviewing CDOP yet", ids.FILTER_REVIEWER, lambda o: _values(o, ids.FILTER_REVIEWER, codes.UNASSIGNED.__eq__)
+    ),
+    Step("any reviewer", ids.FILTER_REVIEWER, lambda o: []),
+    Step("one trust", ids.FILTER_TRUST, lambda o: _values(o, ids.FILTER_TRUST)[:1]),
+    Step("any trust", ids.FILTER_TRUST, lambda o: []),
+    Step("from a month", ids.FILTER_FROM, lambda o: (_values(o, ids.FILTER_FROM) or [None])[0]),
+    Step("reset", ids.FILTER_RESET, lambda o: None),
+)
+
+
+class RecordingCursor:
+    """A DuckDB cursor that notes every statement it runs (for the floor)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, log: list[tuple[str, Any]]) -> None:
+        self._conn = conn
+        self._log = log
+
+    def sql(self, query: str, *, params: Any = None) -> duckdb.DuckDBPyRelation:
+        self._log.append((query, params))
+        return self._conn.sql(query, params=params)
+
+    def execute(self, query: str, parameters: Any = None) -> duckdb.DuckDBPyConnection:
+        self._log.append((query, parameters))
+        return self._conn.execute(query, parameters)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+
+@dataclass
+class Timings:
+    ours: list[float] = field(default_factory=list)
+    floor: list[float] = field(default_factory=list)
+    peer: list[float] = field(default_factory=list)
+    statements: list[int] = field(default_factory=list)
+
+
+def _split(output: str) -> list[dict[str, str]]:
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
+
+
+class Browser:
+    """Sends what the browser sends: the filter bar's inputs, then the page's."""
+
+    def __init__(self, client: Any, page: str) -> None:
+        self.client = client
+        dependencies = client.get("/_dash-dependencies").get_json()
+        self.sync = next(d for d in dependencies if SYNC in d["output"])
+        self.page = next(d for d in dependencies if PAGES[page][1] in d["output"])
+        self.values: dict[str, Any] = {"url.search": "", f"{ids.FILTER_RESET}.n_clicks": 0}
+        self.options: Options = {}
+
+    def _post(self, dependency: dict[str, Any], changed: str) -> dict[str, Any]:
+        def filled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{**i, "value": self.values.get(f"{i['id']}.{i['property']}")} for i in items]
+
+        outputs = _split(dependency["output"])
+        body = {
+            "output": dependency["output"],
+            "outputs": outputs if len(outputs) > 1 else outputs[0],
+            "inputs": filled(dependency["inputs"]),
+            "state": filled(dependency.get("state", [])),
+            "changedPropIds": [changed],
+        }
+        response = self.client.post("/_dash-update-component", json=body)
+        if response.status_code == 204:
+            return {}
+        if response.status_code != 200:
+            raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+        payload = response.get_json()["response"]
+        return {f"{c}.{p}": v for c, props in payload.items() for p, v in props.items()}
+
+    def change(self, step: Step | None) -> str | None:
+        """One interaction; the new URL search, or None when the page would not redraw."""
+        if step is None:
+            changed = "url.search"
+        elif step.component == ids.FILTER_RESET:
+            self.values[f"{ids.FILTER_RESET}.n_clicks"] += 1
+            changed = f"{ids.FILTER_RESET}.n_clicks"
+        else:
+            self.values[f"{step.component}.value"] = step.choose(self.options)
+            changed = f"{step.component}.value"
+        answer = self._post(self.sync, changed)
+        for key, value in answer.items():
+            if key.endswith(".options"):
+                self.options[key.rsplit(".", 1)[0]] = value
+            else:
+                self.values[key] = value
+        new_search = answer.get("url.search")
+        if step is not None and new_search is None:
+            return None  # the URL did not change, so the page's callback would not fire
+        self._post(self.page, "url.search")
+        return str(self.values["url.search"])
+
+
+def bench_scope(conn: duckdb.DuckDBPyConnection, user: str, day: date) -> Scope:
+    return england_scope(conn, day) if user == "admin" else cdop_scope(conn, [user.upper()], day)
+
+
+def largest_cdop(store_path: Path, day: date) -> str:
+    """The CDOP whose hospitals have the most deaths: the heaviest footprint a panel user has."""
+    conn = open_readonly(store_path)
+    try:
+        cursor = use_store(conn.cursor())
+        sizes = {
+            code: int(report.headline(cursor, cdop_scope(cursor, [code], day), Filters())["deaths"][0])
+            for code, _name in cdops_in_force(cursor, day)
+        }
+    finally:
+        conn.close()
+    return max(sizes, key=lambda code: (sizes[code], code))
+
+
+def run(
+    data_dir: Path,
+    users: dict[str, str],
+    rounds: int,
+    *,
+    peer_rounds: int = 1,
+    on_phase: Callable[[str], None] = lambda _: None,
+) -> dict[str, Any]:
+    """Times every step of ``STEPS`` on every page for every user, ``rounds`` times after a warm-up."""
+    app = create_app(load_settings({"DATA_DIR": str(data_dir)}))
+    day = date.today()
+    with app.server.app_context():
+        store = services().store
+    real_cursor = store.cursor
+    log: list[tuple[str, Any]] = []
+    store.cursor = lambda: RecordingCursor(real_cursor(), log)  # type: ignore[method-assign]
+
+    results: dict[str, dict[str, Timings]] = {}
+    searches: dict[tuple[str, str], list[str]] = {}
+    for user, password in users.items():
+        client = sign_in(app.server.test_client(), user, password)
+        for page in PAGES:
+            on_phase(f"{user} {page}: ours")
+            browser = Browser(client, page)
+            browser.change(None)
+            timings = Timings()
+            steps: list[tuple[str, list[tuple[str, Any]]]] = []
+            for round_ in range(rounds + 1):  # round 0 warms caches and is not counted
+                for step in STEPS:
+                    log.clear()
+                    gc.collect()
+                    started = time.perf_counter()
+                    search = browser.change(step)
+                    elapsed = time.perf_counter() - started
+                    if search is None:
+                        continue
+                    if round_:
+                        timings.ours.append(elapsed)
+                        timings.statements.append(len(log))
+                    else:
+                        steps.append((search, list(log)))
+            on_phase(f"{user} {page}: floor")
+            floor_conn = real_cursor()
+            try:
+                for _ in range(rounds):
+                    for _search, statements in steps:
+                        started = time.perf_counter()
+                        for query, params in statements:
+                            floor_conn.sql(query, params=params).to_arrow_table()
+                        timings.floor.append(time.perf_counter() - started)
+            finally:
+                floor_conn.close()
+            results.setdefault(user, {})[page] = timings
+            searches[user, page] = [search for search, _ in steps]
+    rss = memory()
+    if peer_rounds:
+        on_phase("naive peer: loading the store into pandas")
+        naive = NaivePeer(data_dir / "deaths.duckdb")
+        conn = real_cursor()
+        try:
+            for user in users:
+                scope = bench_scope(conn, user, day)
+                options = report.filter_options(conn, scope)
+                for page in PAGES:
+                    on_phase(f"{user} {page}: naive peer")
+                    for _ in range(peer_rounds):
+                        for search in searches[user, page]:
+                            gc.collect()
+                            started = time.perf_counter()
+                            filters = options.clean(raw_filters(parse_query(search)))
+                            naive.page(page, scope, filters)
+                            results[user][page].peer.append(time.perf_counter() - started)
+        finally:
+            conn.close()
+    return {"timings": results, "memory": rss}
+
+
+def sign_in(client: Any, username: str, password: str) -> Any:
+    """Post the login form as a browser does, CSRF token and all."""
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True))
+    if token is None:
+        raise RuntimeError("the login page has no CSRF token")
+    form = {"username": username, "password": password, "csrf_token": token.group(1)}
+    if client.post("/login", data=form).status_code != 302:
+        raise RuntimeError(f"{username} could not sign in")
+    return client
+
+
+def memory() -> dict[str, float]:
+    """This process's resident set now and at its peak, in MB (Linux)."""
+    fields = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = int(value.split()[0]) / 1024
+    return {"rss_mb": round(fields.get("VmRSS", 0.0), 1), "peak_rss_mb": round(fields.get("VmHWM", 0.0), 1)}
+
+
+def summarise(timings: dict[str, dict[str, Timings]]) -> dict[str, dict[str, dict[str, float]]]:
+    """Per user and page: p50 / p95 in ms, and the ratios (of medians) to the floor and from the peer."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for user, pages in timings.items():
+        for page, t in pages.items():
+            row = {
+                "changes": len(t.ours),
+                "ours_p50_ms": percentile(t.ours, 0.5),
+                "ours_p95_ms": percentile(t.ours, 0.95),
+                "floor_p50_ms": percentile(t.floor, 0.5),
+                "statements_per_change": statistics.median(t.statements) if t.statements else 0,
+            }
+            row["ours_over_floor"] = round(row["ours_p50_ms"] / row["floor_p50_ms"], 2)
+            if t.peer:
+                row["peer_p50_ms"] = percentile(t.peer, 0.5)
+                row["peer_over_ours"] = round(row["peer_p50_ms"] / row["ours_p50_ms"], 2)
+            out.setdefault(user, {})[page] = row
+    return out
+
+
+def percentile(seconds: list[float], share: float) -> float:
+    """The nearest-rank percentile, in milliseconds."""
+    ordered = sorted(seconds)
+    if not ordered:
+        return float("nan")
+    return round(1000 * ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))], 1)
+
+
+def main() -> None:
+    """``python -m bench.interactions DATA_DIR ROUNDS PEER_ROUNDS OUT``: one scale, in a process of its own."""
+    import json
+    import sys
+
+    from dashboard.accounts import demo_password
+
+    data_dir, rounds, peer_rounds, out = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+    cdop = largest_cdop(data_dir / "deaths.duckdb", date.today())
+    users = {cdop.lower(): demo_password(cdop), "admin": "admin-demo"}
+    result = run(
+        data_dir,
+        users,
+        rounds,
+        peer_rounds=peer_rounds,
+        on_phase=lambda phase: print(f"  {data_dir.name}: {phase}", file=sys.stderr, flush=True),
+    )
+    summary = {"cdop_user": cdop.lower(), "pages": summarise(result["timings"]), "worker_memory": result["memory"]}
+    out.write_text(json.dumps(summary, indent=2))
+
+
+if __name__ == "__main__":
+    main()

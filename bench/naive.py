@@ -1,0 +1,170 @@
+"""The naive peer: the same four pages written the usual quick way.
+
+The whole report table is read into a pandas frame once (as a quick Dash app
+does at import), and every filter change filters that frame with boolean
+masks, groups it with pandas and draws with ``plotly.express``; figures are
+serialised to JSON as Dash would send them. Scope and filters are the same
+objects ours uses, so both sides answer the same question: ``tests/test_bench``
+checks that the peer's counts equal the query layer's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import plotly.express as px
+from plotly.io.json import to_json_plotly
+
+from queries import codes
+from queries.filters import Filters
+from queries.scope import Scope
+
+
+class NaivePeer:
+    def __init__(self, store_path: Path) -> None:
+        conn = duckdb.connect(str(store_path), read_only=True)
+        try:
+            self.deaths = conn.sql("SELECT * FROM report_facts").df()
+            self.footprint = conn.sql(
+                """SELECT c.cdop_code, fp.trust_code, fp.valid_from, fp.valid_to
+                   FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code"""
+            ).df()
+        finally:
+            conn.close()
+
+    def scoped(self, scope: Scope, filters: Filters) -> pd.DataFrame:
+        """The rows in view with their residence and review groups, by masks."""
+        df = self.deaths[self.deaths["trust_code"].isin(scope.trust_codes)].copy()
+        la = df["residence_la_code"].fillna("")
+        english = la.str.startswith("E")
+        resident = english if scope.england else la.isin(scope.la_codes)
+        df["residence_group"] = np.select(
+            [resident, english, la.isin(codes.RESIDENCE_OTHER_UK), la == codes.RESIDENCE_OUTSIDE_UK],
+            ["footprint", "england", "uk_other", "outside_uk"],
+            "not_known",
+        )
+        day = pd.Timestamp(scope.day)
+        fp = self.footprint
+        valid_from = pd.to_datetime(fp["valid_from"])
+        valid_to = pd.to_datetime(fp["valid_to"])
+        in_force = fp[(valid_from <= day) & (valid_to.isna() | (valid_to > day))]
+        local = in_force[["cdop_code", "trust_code"]].drop_duplicates()
+        local = local.rename(columns={"cdop_code": "reviewing_cdop_code"}).assign(local=True)
+        df = df.merge(local, on=["reviewing_cdop_code", "trust_code"], how="left")
+        df["review_group"] = np.where(
+            df["reviewing_cdop_code"].isna(), "unassigned", np.where(df["local"].eq(True), "local", "other")
+        )
+        masks = [
+            ("financial_year", filters.financial_years),
+            ("trust_code", filters.trust_codes),
+            ("site_code", filters.site_codes),
+            ("place_in_hospital", filters.places),
+            ("age_group", filters.age_groups),
+            ("review_status", filters.review_statuses),
+            ("residence_group", filters.residence_groups),
+        ]
+        for column, values in masks:
+            if values:
+                df = df[df[column].isin(values)]
+        if filters.reviewing_cdops:
+            named = [c for c in filters.reviewing_cdops if c != codes.UNASSIGNED]
+            keep = df["reviewing_cdop_code"].isin(named)
+            if codes.UNASSIGNED in filters.reviewing_cdops:
+                keep |= df["reviewing_cdop_code"].isna()
+            df = df[keep]
+        if filters.date_from:
+            df = df[df["date_of_death"] >= pd.Timestamp(filters.date_from)]
+        if filters.date_to:
+            df = df[df["date_of_death"] <= pd.Timestamp(filters.date_to)]
+        df["place_label"] = df["place_in_hospital"].map(codes.PLACES_IN_HOSPITAL).fillna("Not known")
+        df["age_group_label"] = df["age_group"].map(codes.AGE_GROUPS).fillna("Not known")
+        df["reviewing_cdop_name"] = df["reviewing_cdop_name"].fillna("Not yet assigned")
+        return df
+
+    def options(self, scope: Scope) -> dict[str, list]:
+        """The filter bar's option lists, from the frame on every change."""
+        df = self.deaths[self.deaths["trust_code"].isin(scope.trust_codes)]
+        return {
+            "years": sorted(df["financial_year"].dropna().unique().tolist()),
+            "trusts": df[["trust_code", "trust_name"]].drop_duplicates().sort_values("trust_name").values.tolist(),
+            "sites": df[["site_code", "site_name"]].drop_duplicates().sort_values("site_name").values.tolist(),
+            "reviewers": df[["reviewing_cdop_code", "reviewing_cdop_name"]].dropna().drop_duplicates().values.tolist(),
+            "first": str(df["date_of_death"].min()),
+            "last": str(df["date_of_death"].max()),
+        }
+
+    def page(self, name: str, scope: Scope, filters: Filters) -> str:
+        """Everything one page's callback sends for a filter change, as JSON."""
+        df = self.scoped(scope, filters)
+        parts: dict[str, object] = {"options": self.options(scope)}
+        if name == "overview":
+            parts["headline"] = {
+                "deaths": len(df),
+                **df["residence_group"].value_counts().to_dict(),
+                **df["review_group"].value_counts().to_dict(),
+            }
+            trust_place = df.groupby(["trust_name", "place_label"]).size().reset_index(name="deaths")
+            ages = df.groupby("age_group_label").size().reset_index(name="deaths")
+            places = df.groupby("place_label").size().reset_index(name="deaths")
+            quarters = df.groupby(["financial_year", "fy_quarter"]).size().reset_index(name="deaths")
+            quarters["period"] = quarters["financial_year"].astype(str) + " Q" + quarters["fy_quarter"].astype(str)
+            parts["figures"] = [
+                px.bar(trust_place, x="deaths", y="trust_name", color="place_label", orientation="h"),
+                px.bar(ages, x="age_group_label", y="deaths"),
+                px.bar(places, x="deaths", y="place_label", orientation="h"),
+                px.bar(quarters, x="period", y="deaths"),
+            ]
+        elif name == "trusts":
+            level, label = _drill_level(filters)
+            counts = df.groupby(label).size().reset_index(name="deaths")
+            parts["table"] = pd.pivot_table(
+                df, index=label, columns="age_group_label", values="case_ref", aggfunc="count", fill_value=0
+            ).to_dict("split")
+            chart = (
+                px.bar(counts, x="deaths", y=label, orientation="h")
+                if level in ("trust", "site")
+                else px.bar(counts, x=label, y="deaths")
+            )
+            parts["figures"] = [chart]
+        elif name == "reviewing":
+            parts["headline"] = {"deaths": len(df), **df["review_group"].value_counts().to_dict()}
+            reviewers = df.groupby("reviewing_cdop_name").size().reset_index(name="deaths")
+            by_site = df.groupby(["site_name", "review_group"]).size().reset_index(name="deaths")
+            residence = df.groupby(["site_name", "residence_group"]).size().reset_index(name="deaths")
+            matrix = pd.pivot_table(
+                df,
+                index="site_name",
+                columns="reviewing_cdop_name",
+                values="case_ref",
+                aggfunc="count",
+                fill_value=0,
+            )
+            parts["table"] = matrix.to_dict("split")
+            parts["figures"] = [
+                px.bar(reviewers, x="deaths", y="reviewing_cdop_name", orientation="h"),
+                px.bar(by_site, x="deaths", y="site_name", color="review_group", orientation="h"),
+                px.bar(residence, x="deaths", y="site_name", color="residence_group", orientation="h"),
+                px.imshow(matrix, aspect="auto"),
+            ]
+        elif name == "trends":
+            quarters = df.groupby(["financial_year", "fy_quarter"]).size().reset_index(name="deaths")
+            quarters["period"] = quarters["financial_year"].astype(str) + " Q" + quarters["fy_quarter"].astype(str)
+            parts["table"] = quarters.to_dict("records")
+            parts["figures"] = [px.bar(quarters, x="period", y="deaths")]
+        else:
+            raise ValueError(f"no page {name!r}")
+        return to_json_plotly(parts)
+
+
+def _drill_level(filters: Filters) -> tuple[str, str]:
+    """The trusts page's level, as ours works it out: the next one down from what is chosen."""
+    if len(filters.trust_codes) != 1:
+        return "trust", "trust_name"
+    if len(filters.site_codes) != 1:
+        return "site", "site_name"
+    if len(filters.places) != 1:
+        return "place", "place_label"
+    return "age_group", "age_group_label"

@@ -1,0 +1,130 @@
+"""The benchmark's results as a table against the targets (bench/results.md) and as JSON beside it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# measure -> (what it is, target as written, comparison, the limit)
+TARGETS: dict[str, tuple[str, str, str, float]] = {
+    "p95_1x": ("p95 of a filter change, 1x (worst page and user)", "<= 30 ms", "<=", 30),
+    "p95_100x": ("p95 of a filter change, 100x (worst page and user)", "<= 200 ms", "<=", 200),
+    "floor_100x": ("interaction / floor, 100x (worst page and user)", "<= 2.0", "<=", 2.0),
+    "peer_100x": ("naive peer / ours, 100x (worst page and user)", ">= 5", ">=", 5),
+    "startup": ("login page answering after `python app.py`", "<= 3 s", "<=", 3),
+    "csv_seconds": ("case-list CSV, 100k rows: time", "<= 1 s", "<=", 1),
+    "csv_memory": ("case-list CSV, 100k rows: memory growth", "< 50 MB", "<", 50),
+    "rss_100x": ("worker RSS after the 100x run", "<= 300 MB", "<=", 300),
+    "load_p95": ("50 concurrent users: p95 of a request", "<= 300 ms", "<=", 300),
+    "load_errors": ("50 concurrent users: errors", "0", "<=", 0),
+}
+COMPARE: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda a, b: a <= b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+}
+
+
+def _worst(scale: dict[str, Any] | None, key: str, pick: Callable[..., float] = max) -> float | None:
+    if not scale:
+        return None
+    return pick(row[key] for pages in scale["pages"].values() for row in pages.values() if key in row)
+
+
+def measured(results: dict[str, Any]) -> dict[str, float | None]:
+    """Each target's measure from the raw results (None where that part was not run)."""
+    scales = results["scales"]
+    one, hundred = scales.get("1"), scales.get("100")
+    csv = results.get("case_csv", {})
+    load = results.get("load_test", {})
+    return {
+        "p95_1x": _worst(one, "ours_p95_ms"),
+        "p95_100x": _worst(hundred, "ours_p95_ms"),
+        "floor_100x": _worst(hundred, "ours_over_floor"),
+        "peer_100x": _worst(hundred, "peer_over_ours", min),
+        "startup": results.get("startup_seconds"),
+        "csv_seconds": csv.get("seconds"),
+        "csv_memory": csv.get("memory_growth_mb"),
+        "rss_100x": hundred["worker_memory"]["rss_mb"] if hundred else None,
+        "load_p95": load.get("p95_ms"),
+        "load_errors": load.get("errors"),
+    }
+
+
+def markdown(results: dict[str, Any]) -> str:
+    values = measured(results)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {results['date']} on {results['cores']} cores (Python {results['python']}, {results['machine']}), "
+        f"{results.get('run_minutes', '?')} minutes. Written by `python -m bench`; times are server time in ms.",
+    ]
+    if results.get("quick"):
+        lines += ["", "**A quick smoke run (few rounds): not a result.**"]
+    lines += ["", "## Targets", "", "| measure | target | result | met |", "|---|---|---|---|"]
+    for key, (label, target, op, limit) in TARGETS.items():
+        value = values[key]
+        met = "not run" if value is None else ("yes" if COMPARE[op](value, limit) else "**no**")
+        lines.append(f"| {label} | {target} | {'' if value is None else value} | {met} |")
+    for scale, run in results["scales"].items():
+        memory = run["worker_memory"]
+        lines += [
+            "",
+            f"## {scale}x: filter changes (CDOP user `{run['cdop_user']}`, the largest footprint; and `admin`, "
+            "all England)",
+            "",
+            f"Worker memory after the run: {memory['rss_mb']} MB resident, {memory['peak_rss_mb']} MB at peak.",
+            "",
+            "| user | page | changes | p50 | p95 | floor p50 | ours / floor | peer p50 | peer / ours | statements |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for user, pages in run["pages"].items():
+            for page, row in pages.items():
+                lines.append(
+                    f"| {user} | {page} | {row['changes']} | {row['ours_p50_ms']} | {row['ours_p95_ms']} | "
+                    f"{row['floor_p50_ms']} | {row['ours_over_floor']} | {row.get('peer_p50_ms', '')} | "
+                    f"{row.get('peer_over_ours', '')} | {row['statements_per_change']:g} |"
+                )
+    csv = results.get("case_csv")
+    if csv:
+        lines += [
+            "",
+            "## Case-list CSV",
+            "",
+            f"{csv['rows']:,} rows ({csv['megabytes']} MB) streamed in {csv['seconds']} s; the process grew by "
+            f"{csv['memory_growth_mb']} MB at its peak (from {csv['rss_before_mb']} MB).",
+        ]
+    load = results.get("load_test")
+    if load:
+        lines += [
+            "",
+            "## Load test",
+            "",
+            f"{load['users']} users for {load['seconds']} s against gunicorn (scale {load['scale']:g}, "
+            f"{load['think_seconds']} s mean think time): {load['requests']:,} requests, {load['errors']} errors, "
+            f"p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms.",
+        ]
+    lines += [
+        "",
+        "## How these are measured",
+        "",
+        "- A filter change is what the browser sends: the filter bar's callback with the changed control, then the "
+        "page's callback for the new URL, both through `/_dash-update-component` and the whole Flask stack "
+        "(session, CSRF gate, Dash, JSON). The steps are in `bench/interactions.py`; a warm-up round is not counted.",
+        "- The floor runs exactly the DuckDB statements that change ran (recorded), bare, to Arrow: no polars, "
+        "no figures, no HTTP. Ratios are of medians.",
+        "- The naive peer (`bench/naive.py`) answers the same scope and filters from a pandas frame of the whole "
+        "report table with `plotly.express` figures; `tests/test_bench.py` checks its counts equal ours.",
+        "- Ours, the floor and the peer take turns in one process on one machine, so noise hits them alike.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(results: dict[str, Any], out: Path) -> str:
+    text = markdown(results)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.md").write_text(text)
+    (out / "results.json").write_text(json.dumps({**results, "measured": measured(results)}, indent=2))
+    return text
