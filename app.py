@@ -61,6 +61,9 @@ def run(host: str | None, port: int | None) -> None:
             f"the synthetic demo only listens on this machine (127.0.0.1), not on {bind!r}; "
             "load real data and set SECRET_KEY to serve others"
         )
+    from dashboard.runtime import tune_worker
+
+    tune_worker()
     dash_app.run(host=bind, port=port or settings.port, debug=False, dev_tools_ui=False, dev_tools_hot_reload=False)
 
 

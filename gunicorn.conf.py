@@ -28,3 +28,10 @@ def on_starting(server):
     hosts = [address.rsplit(":", 1)[0].strip("[]") for address in server.cfg.bind]
     if synthetic and not all(is_loopback(host) for host in hosts):
         raise SystemExit(f"the synthetic demo only listens on this machine, not on {', '.join(hosts)}")
+
+
+def post_worker_init(worker):
+    """The app is built: keep its start-up objects out of the collector's way."""
+    from dashboard.runtime import tune_worker
+
+    tune_worker()

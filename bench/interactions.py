@@ -12,7 +12,6 @@ Each step is measured three ways in turn, so noise hits all three alike.
 
 from __future__ import annotations
 
-import gc
 import re
 import statistics
 import time
@@ -24,10 +23,10 @@ from typing import Any
 
 import duckdb
 
-from bench.naive import NaivePeer
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.context import services
+from dashboard.runtime import tune_worker
 from dashboard.urlstate import parse_query, raw_filters
 from queries import codes, report
 from queries.filters import Filters
@@ -197,10 +196,13 @@ def run(
     rounds: int,
     *,
     peer_rounds: int = 1,
+    tune_gc: bool = True,
     on_phase: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Times every step of ``STEPS`` on every page for every user, ``rounds`` times after a warm-up."""
     app = create_app(load_settings({"DATA_DIR": str(data_dir)}))
+    if tune_gc:
+        tune_worker()  # as gunicorn.conf.py does in each worker
     day = date.today()
     with app.server.app_context():
         store = services().store
@@ -221,7 +223,6 @@ def run(
             for round_ in range(rounds + 1):  # round 0 warms caches and is not counted
                 for step in STEPS:
                     log.clear()
-                    gc.collect()
                     started = time.perf_counter()
                     search = browser.change(step)
                     elapsed = time.perf_counter() - started
@@ -248,6 +249,8 @@ def run(
     rss = memory()
     if peer_rounds:
         on_phase("naive peer: loading the store into pandas")
+        from bench.naive import NaivePeer  # only now: pandas is not part of the worker measured above
+
         naive = NaivePeer(data_dir / "deaths.duckdb")
         conn = real_cursor()
         try:
@@ -258,7 +261,6 @@ def run(
                     on_phase(f"{user} {page}: naive peer")
                     for _ in range(peer_rounds):
                         for search in searches[user, page]:
-                            gc.collect()
                             started = time.perf_counter()
                             filters = options.clean(raw_filters(parse_query(search)))
                             naive.page(page, scope, filters)

@@ -10,7 +10,7 @@ import dash
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard import accounts, operational
+from dashboard import accounts, fast_json, operational
 from dashboard.auth import init_auth
 from dashboard.context import NoFootprint, Services
 from dashboard.deaths_store import DeathsStore
@@ -59,6 +59,7 @@ def secret_key(settings: Settings) -> str:
 
 def create_app(settings: Settings) -> dash.Dash:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    fast_json.install()
     svc = Services(
         settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
     )

@@ -49,6 +49,10 @@ def card_outputs(names: Sequence[str]) -> list[Output]:
     ]
 
 
+TABLE_CELL_BUDGET = 1200  # all 150-odd trusts by age group fit; a hospital x CDOP matrix shows ~85 rows
+MIN_TABLE_ROWS = 50
+
+
 def table(
     frame: pl.DataFrame,
     columns: Sequence[tuple[str, str]],
@@ -59,22 +63,27 @@ def table(
 ) -> html.Div:
     """An accessible HTML table of a frame: (column, header) pairs, a caption,
     numbers right-aligned; long tables are cut with a note (the CSV has all)."""
+    # every cell is a component the server builds and the browser renders: a
+    # wide table shows fewer rows (enough to read; the CSV has them all)
+    limit = min(limit, max(MIN_TABLE_ROWS, TABLE_CELL_BUDGET // max(1, len(columns))))
     shown = frame.head(limit)
     header = html.Tr(
         [html.Th(title, scope="col", className="num" if col in numeric else None) for col, title in columns]
     )
+    names = [col for col, _ in columns]
+    classes = ["num" if col in numeric else None for col in names]
     body = [
-        html.Tr(
+        _element(
+            "Tr",
             [
-                (html.Th if index == 0 else html.Td)(
-                    _cell(value),
-                    className="num" if col in numeric else None,
-                    **({"scope": "row"} if index == 0 else {}),
-                )
-                for index, (col, value) in enumerate((col, record[col]) for col, _ in columns)
-            ]
+                _element("Th", _cell(values[0]), className=classes[0], scope="row"),
+                *(
+                    _element("Td", _cell(value), className=cls)
+                    for value, cls in zip(values[1:], classes[1:], strict=True)
+                ),
+            ],
         )
-        for record in shown.iter_rows(named=True)
+        for values in shown.select(names).iter_rows()
     ]
     note = (
         html.P(f"Showing the first {limit:,} of {frame.height:,} rows; the CSV has them all.", className="hint")
@@ -91,6 +100,14 @@ def table(
             note,
         ],
     )
+
+
+def _element(tag: str, children: object, **props: object) -> dict[str, object]:
+    """An HTML element in the form Dash sends to the browser. A table's rows
+    are built this way: hundreds of cells as component objects cost more to
+    make and serialise than the query behind the page."""
+    props = {name: value for name, value in props.items() if value is not None}
+    return {"type": tag, "namespace": "dash_html_components", "props": {"children": children, **props}}
 
 
 def _cell(value: object) -> str:

@@ -49,6 +49,10 @@ class DeathsStore:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for this request on the newest store file."""
+        return use_store(self._connection().cursor())
+
+    def _connection(self) -> duckdb.DuckDBPyConnection:
+        """The connection to the newest store file (reopened after a swap)."""
         with self._lock:
             now = time.monotonic()
             if self._conn is None or now - self._checked > RECHECK_SECONDS:
@@ -66,9 +70,9 @@ class DeathsStore:
                     )
                 self._checked = now
             assert self._conn is not None
-            return use_store(self._conn.cursor())
+            return self._conn
 
     def facts(self) -> StoreFacts:
-        self.cursor().close()
+        self._connection()  # no cursor: facts are read when the file is opened
         assert self._facts is not None
         return self._facts

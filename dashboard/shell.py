@@ -4,6 +4,7 @@ shared by every page, and the one callback that keeps filters and URL in step.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import date, timedelta
 from typing import Any
@@ -331,6 +332,13 @@ def sync_filters(search: Any, footprint: Any, *values: Any) -> tuple[Any, ...]:
 def month_options(first: date | None, last: date | None, chosen: date | None, *, month_end: bool) -> list[dict]:
     """The months in view, as the first (or last) day of each; a chosen day that
     is not a month boundary (from a bookmark) is offered too, so it shows."""
+    return list(_month_options(first, last, chosen, month_end))
+
+
+@functools.lru_cache(maxsize=256)  # the same few lists on every filter change
+def _month_options(
+    first: date | None, last: date | None, chosen: date | None, month_end: bool
+) -> tuple[dict[str, str], ...]:
     days: list[date] = []
     if first and last:
         year, month = first.year, first.month
@@ -345,7 +353,7 @@ def month_options(first: date | None, last: date | None, chosen: date | None, *,
         boundary = day == (_month_last_day(day) if month_end else day.replace(day=1))
         return f"{day:%b %Y}" if boundary else long_date(day)
 
-    return [{"label": label(day), "value": day.isoformat()} for day in days]
+    return tuple({"label": label(day), "value": day.isoformat()} for day in days)
 
 
 def _month_last_day(day: date) -> date:

@@ -22,6 +22,12 @@ class Scope:
     la_codes: tuple[str, ...]  # local authorities whose children count as "residents"
     day: date  # the day whose footprint mapping this scope reflects
     england: bool = False
+    # every trust with a death in the store is one of trust_codes (checked when
+    # the scope is made): queries may then skip the trust test, same rows
+    every_trust_in_store: bool = False
+    # "reviewer|trust" for each CDOP (or CDOP it absorbed) whose footprint holds
+    # one of trust_codes on ``day``: a death reviewed by one of these is reviewed locally
+    local_pairs: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -30,10 +36,12 @@ class Scope:
         text = "|".join(
             [
                 str(self.england),
+                str(self.every_trust_in_store),
                 self.day.isoformat(),
                 ",".join(self.cdop_codes),
                 ",".join(self.trust_codes),
                 ",".join(self.la_codes),
+                ",".join(self.local_pairs),
             ]
         )
         return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -88,14 +96,47 @@ def cdop_scope(conn: duckdb.DuckDBPyConnection, cdop_codes: list[str] | tuple[st
         {"codes": list(current)},
     )
     label = " and ".join(found[code] for code in current)
-    return Scope(label=label, cdop_codes=current, trust_codes=trusts, la_codes=las, day=day)
+    return Scope(
+        label=label,
+        cdop_codes=current,
+        trust_codes=trusts,
+        la_codes=las,
+        day=day,
+        local_pairs=_local_pairs(conn, trusts, day),
+    )
+
+
+def _local_pairs(conn: duckdb.DuckDBPyConnection, trusts: tuple[str, ...], day: date) -> tuple[str, ...]:
+    return _column(
+        conn,
+        f"""
+        SELECT DISTINCT c.cdop_code || '|' || fp.trust_code
+        FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code
+        WHERE fp.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND {_IN_FORCE.replace("valid", "fp.valid")}
+        ORDER BY 1
+    """,
+        {"trusts": list(trusts), "day": day},
+    )
 
 
 def england_scope(conn: duckdb.DuckDBPyConnection, day: date) -> Scope:
     """Every English trust and local authority: for NCMD administrators only."""
     trusts = _column(conn, "SELECT trust_code FROM ref_trusts WHERE country = 'England' ORDER BY 1", {})
     las = _column(conn, "SELECT la_code FROM ref_local_authorities ORDER BY 1", {})
-    return Scope(label="All England", cdop_codes=(), trust_codes=trusts, la_codes=las, day=day, england=True)
+    outside = conn.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT trust_code FROM report_facts) WHERE NOT list_contains($t, trust_code)",
+        {"t": list(trusts)},
+    ).fetchall()[0]
+    return Scope(
+        label="All England",
+        cdop_codes=(),
+        trust_codes=trusts,
+        la_codes=las,
+        day=day,
+        england=True,
+        every_trust_in_store=outside[0] == 0,
+        local_pairs=_local_pairs(conn, trusts, day),
+    )
 
 
 def cdops_in_force(conn: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str]]:

@@ -64,7 +64,11 @@ def test_the_peer_draws_every_page(conn, peer: NaivePeer) -> None:
 def test_a_replay_reaches_every_page_with_its_floor_and_peer(demo_settings: Settings) -> None:
     cdop = interactions.largest_cdop(demo_settings.store_path, TODAY)
     result = interactions.run(
-        demo_settings.data_dir, {cdop.lower(): f"demo-{cdop.lower()}", "admin": "admin-demo"}, 1, peer_rounds=1
+        demo_settings.data_dir,
+        {cdop.lower(): f"demo-{cdop.lower()}", "admin": "admin-demo"},
+        1,
+        peer_rounds=1,
+        tune_gc=False,
     )
     summary = interactions.summarise(result["timings"])
     assert set(summary) == {cdop.lower(), "admin"}

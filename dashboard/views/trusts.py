@@ -134,12 +134,11 @@ def refresh(search: Any) -> tuple[Any, ...]:
     try:
         level = drill_level(view.filters)
         dimension, label, code, noun, _ = LEVELS[level]
-        frame = report.counts(view.conn, view.scope, view.filters, [dimension])
-        by_age = (
-            report.counts(view.conn, view.scope, view.filters, [dimension, "age_group"])
-            if dimension != "age_group"
-            else frame
-        )
+        if dimension == "age_group":
+            frame = by_age = report.counts(view.conn, view.scope, view.filters, [dimension])
+        else:
+            by_age = report.counts(view.conn, view.scope, view.filters, [dimension, "age_group"])
+            frame = report.rollup(by_age, [dimension])
         period = period_label(view.filters, view.options)
         items = crumb_items(view)
         where = " › ".join(text for text, _ in items[1:]) or view.scope.label

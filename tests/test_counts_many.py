@@ -1,0 +1,73 @@
+"""Every way of counting gives the same numbers: several breakdowns at once
+(rolled up from one cross-tabulation, or side by side in one statement),
+each breakdown alone, and all England with or without the trust test."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from dashboard.views.overview import BREAKDOWNS as OVERVIEW
+from dashboard.views.reviewing import BREAKDOWNS as REVIEWING
+from queries import report
+from queries.filters import Filters
+from queries.scope import cdop_scope, england_scope
+from queries.store import use_store
+from tests.conftest import TODAY
+
+FILTERS = [
+    Filters(),
+    Filters(financial_years=(2023, 2024), places=("nicu", "lnu")),
+    Filters(residence_groups=("england", "uk_other"), reviewing_cdops=("UNASSIGNED",)),
+    Filters(age_groups=("0-27d",), review_statuses=("completed",)),
+]
+
+
+@pytest.mark.parametrize("breakdowns", [OVERVIEW, REVIEWING], ids=["overview", "reviewing"])
+@pytest.mark.parametrize("filters", FILTERS)
+@pytest.mark.parametrize("who", ["SEL", "england"])
+def test_breakdowns_together_equal_each_alone(conn, who: str, filters: Filters, breakdowns: list) -> None:
+    cursor = use_store(conn.cursor())
+    scope = england_scope(cursor, TODAY) if who == "england" else cdop_scope(cursor, [who], TODAY)
+    together = report.counts_many(cursor, scope, filters, breakdowns)
+    for frame, by in zip(together, breakdowns, strict=True):
+        alone = report.counts(cursor, scope, filters, by)
+        assert_frame_equal(frame, alone.select(frame.columns), check_dtypes=False)  # column order is no contract
+
+
+def test_all_england_skips_the_trust_test_only_when_it_changes_nothing(conn) -> None:
+    cursor = use_store(conn.cursor())
+    scope = england_scope(cursor, TODAY)
+    assert scope.every_trust_in_store  # the demo's hospitals are all English trusts in a footprint
+    tested = dataclasses.replace(scope, every_trust_in_store=False)
+    assert "scope_trusts" not in report.counts_sql(scope, Filters(), ["trust"])[1]
+    assert "scope_trusts" in report.counts_sql(tested, Filters(), ["trust"])[1]
+    for by in (["trust", "review_group"], ["site", "residence_group"]):
+        assert_frame_equal(report.counts(cursor, scope, Filters(), by), report.counts(cursor, tested, Filters(), by))
+
+
+def test_a_footprint_scope_always_tests_its_trusts(conn) -> None:
+    cursor = use_store(conn.cursor())
+    scope = cdop_scope(cursor, ["SEL"], TODAY)
+    assert not scope.every_trust_in_store
+    frame = report.counts(cursor, scope, Filters(), ["trust"])
+    assert set(frame["trust_code"]) <= set(scope.trust_codes)
+
+
+def test_local_pairs_name_only_the_scopes_trusts(conn) -> None:
+    cursor = use_store(conn.cursor())
+    scope = cdop_scope(cursor, ["SEL"], TODAY)
+    assert scope.local_pairs
+    assert {pair.split("|")[1] for pair in scope.local_pairs} <= set(scope.trust_codes)
+    assert any(pair.startswith("SEL|") for pair in scope.local_pairs)
+
+
+def test_a_result_with_no_rows_keeps_its_columns_and_types(conn) -> None:
+    cursor = use_store(conn.cursor())
+    scope = cdop_scope(cursor, ["SEL"], TODAY)
+    frame = report.counts(cursor, scope, Filters(financial_years=(1990,)), ["trust", "place"])
+    assert frame.height == 0
+    assert frame.schema["deaths"] == pl.Int64 and frame.schema["trust_code"] == pl.String
