@@ -283,22 +283,15 @@ def heatmap(
     """Rows x columns of counts (the busiest of each), with the count written in each cell."""
     if frame.height == 0:
         return empty()
-    rows = (
-        frame.group_by(row)
-        .agg(pl.col(value).sum())
-        .sort([value, row], descending=[True, False])
-        .head(rows_limit)
-        .reverse()[row]
-        .to_list()
-    )
-    columns = (
-        frame.group_by(column)
-        .agg(pl.col(value).sum())
-        .sort([value, column], descending=[True, False])
-        .head(columns_limit)[column]
-        .to_list()
-    )
-    lookup = {(r, c): v for r, c, v in frame.select(row, column, value).iter_rows()}
+    lookup: dict[tuple[str, str], int] = {}
+    row_totals: dict[str, int] = {}
+    column_totals: dict[str, int] = {}
+    for r, c, v in zip(*(frame[name].to_list() for name in (row, column, value)), strict=True):
+        lookup[(r, c)] = lookup.get((r, c), 0) + v
+        row_totals[r] = row_totals.get(r, 0) + v
+        column_totals[c] = column_totals.get(c, 0) + v
+    rows = sorted(row_totals, key=lambda r: (-row_totals[r], r))[:rows_limit][::-1]
+    columns = sorted(column_totals, key=lambda c: (-column_totals[c], c))[:columns_limit]
     z = [[lookup.get((r, c), 0) for c in columns] for r in rows]
     cell = {
         "type": "heatmap",

@@ -30,6 +30,7 @@ BREAKDOWNS = [
     ["site", "reviewing_cdop"],
 ]
 MATRIX_TABLE_COLUMNS = 12  # reviewing CDOPs shown as table columns; the CSV has them all
+OTHER_CDOPS = "All other CDOPs"
 
 
 def layout(**_query: Any) -> html.Div:
@@ -56,28 +57,29 @@ def layout(**_query: Any) -> html.Div:
 
 
 def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
-    """Hospitals as rows, the busiest reviewing CDOPs as columns."""
+    """Hospitals as rows (most deaths first), the busiest reviewing CDOPs as columns."""
     if matrix.height == 0:
         return pl.DataFrame({"site_name": []}, schema={"site_name": pl.String})
-    busiest = (
-        matrix.group_by("reviewing_cdop_name")
-        .agg(pl.col("deaths").sum())
-        .sort(["deaths", "reviewing_cdop_name"], descending=[True, False])["reviewing_cdop_name"]
-        .head(MATRIX_TABLE_COLUMNS)
-        .to_list()
-    )
-    shown = matrix.with_columns(
-        pl.when(pl.col("reviewing_cdop_name").is_in(busiest))
-        .then(pl.col("reviewing_cdop_name"))
-        .otherwise(pl.lit("All other CDOPs"))
-        .alias("reviewer")
-    )
-    wide = shown.pivot(on="reviewer", index="site_name", values="deaths", aggregate_function="sum").fill_null(0)
-    columns = [c for c in [*busiest, "All other CDOPs"] if c in wide.columns]
-    return (
-        wide.select("site_name", *columns)
-        .with_columns(pl.sum_horizontal(columns).alias("Total"))
-        .sort("Total", descending=True)
+    rows = list(zip(*(matrix[c].to_list() for c in ("site_name", "reviewing_cdop_name", "deaths")), strict=True))
+    by_reviewer: dict[str, int] = {}
+    for _, reviewer, deaths in rows:
+        by_reviewer[reviewer] = by_reviewer.get(reviewer, 0) + deaths
+    busiest = sorted(by_reviewer, key=lambda r: (-by_reviewer[r], r))[:MATRIX_TABLE_COLUMNS]
+    shown = set(busiest)
+    cells: dict[str, dict[str, int]] = {}
+    for site, reviewer, deaths in rows:
+        column = reviewer if reviewer in shown else OTHER_CDOPS
+        cells.setdefault(site, {})
+        cells[site][column] = cells[site].get(column, 0) + deaths
+    columns = busiest + ([OTHER_CDOPS] if len(by_reviewer) > len(busiest) else [])
+    totals = {site: sum(counts.values()) for site, counts in cells.items()}
+    sites = sorted(cells, key=lambda s: (-totals[s], s))
+    return pl.DataFrame(
+        {
+            "site_name": sites,
+            **{column: [cells[s].get(column, 0) for s in sites] for column in columns},
+            "Total": [totals[s] for s in sites],
+        }
     )
 
 
