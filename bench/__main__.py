@@ -1,6 +1,6 @@
 """``python -m bench``: the performance benchmark, written to bench/results.md and results.json.
 
-    .venv/bin/python -m bench                 # 1x, 10x and 100x; about 40 minutes the first time
+    .venv/bin/python -m bench                 # 1x, 10x and 100x: about 15 minutes once the stores are built
     .venv/bin/python -m bench --scales 1 --quick
 
 Stores are built once per scale and cached in bench/cache/ (100x needs about
@@ -59,7 +59,7 @@ def main(scales: str, quick: bool, out: Path) -> None:
     for scale in chosen:
         data_dir = store_dir(scale)
         # enough changes for a p95 at each scale, in a bounded time
-        rounds = 1 if quick else {1.0: 6, 10.0: 4}.get(scale, 2)
+        rounds = 1 if quick else {1.0: 8, 10.0: 6}.get(scale, 4)
         peer_rounds = 1
         click.echo(f"filter changes at {scale:g}x: {rounds} rounds of ours and the floor, {peer_rounds} of the peer")
         results["scales"][f"{scale:g}"] = _in_own_process("bench.interactions", data_dir, rounds, peer_rounds)

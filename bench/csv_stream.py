@@ -1,8 +1,11 @@
 """The case-list CSV at 100k rows: time to stream it, and how much the process grows meanwhile.
 
 Runs in a process of its own (``python -m bench.csv_stream DATA_DIR ROWS OUT``)
-so its memory is its own: the peak resident set is reset just before the
-download, and the growth is the new peak over the resident set before it.
+so its memory is its own. A worker's first case download also reads the case
+columns into DuckDB's cache, which stays for the worker's life; that one-off
+growth is measured on a smaller download first and reported apart. Then the
+peak resident set is reset, and the growth is the new peak over the resident
+set before the 100k-row download.
 """
 
 from __future__ import annotations
@@ -51,7 +54,13 @@ def measure(data_dir: Path, rows: int) -> dict[str, float]:
     app = create_app(load_settings({"DATA_DIR": str(data_dir)}))
     client = sign_in(app.server.test_client(), "admin", "admin-demo")
     query = urlencode([("footprint", "england"), *(("fy", str(y)) for y in years)])
-    client.get("/download/by-trust.csv?" + query).close()  # warm the store and caches
+    client.get("/download/by-trust.csv?" + query).close()  # open the store, fill the scope caches
+    cold = memory()
+    reset_peak()
+    first = client.get("/download/cases.csv?" + urlencode([("footprint", "england"), ("fy", str(years[0]))]))
+    first.get_data()
+    first.close()
+    first_growth = memory()["peak_rss_mb"] - cold["rss_mb"]
     before = memory()
     reset_peak()
     started = time.perf_counter()
@@ -72,6 +81,7 @@ def measure(data_dir: Path, rows: int) -> dict[str, float]:
         "seconds": round(seconds, 3),
         "memory_growth_mb": round(after["peak_rss_mb"] - before["rss_mb"], 1),
         "rss_before_mb": before["rss_mb"],
+        "first_download_growth_mb": round(first_growth, 1),
     }
 
 

@@ -94,7 +94,9 @@ def markdown(results: dict[str, Any]) -> str:
             "## Case-list CSV",
             "",
             f"{csv['rows']:,} rows ({csv['megabytes']} MB) streamed in {csv['seconds']} s; the process grew by "
-            f"{csv['memory_growth_mb']} MB at its peak (from {csv['rss_before_mb']} MB).",
+            f"{csv['memory_growth_mb']} MB at its peak (from {csv['rss_before_mb']} MB). Before it, the worker's "
+            f"first case download (one year) grew it by {csv.get('first_download_growth_mb', '?')} MB once: DuckDB "
+            "keeping the case columns it read, for the worker's life.",
         ]
     load = results.get("load_test")
     if load:

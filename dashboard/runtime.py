@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 
 # Python's default collects the youngest generation every 700 allocations; a
@@ -16,3 +17,5 @@ def tune_worker() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+    # at exit, let extension modules see their objects freed (else nanobind reports "leaks")
+    atexit.register(gc.unfreeze)

@@ -298,13 +298,87 @@ def counts_many(
 def counts_many_sql(
     scope: Scope, filters: Filters, breakdowns: Sequence[Sequence[str]]
 ) -> tuple[str, dict[str, object]]:
-    """The SQL ``counts_many`` runs: the breakdowns' queries side by side."""
+    """The SQL ``counts_many`` runs for all England: breakdowns that need the
+    same raw columns (or fewer) share one grouping of the rows, counted by
+    GROUPING SETS; the groups of breakdowns run side by side, each row tagged
+    with its breakdown's index as ``part``."""
+    clusters: list[tuple[list[str], list[int]]] = []  # (raw columns, breakdown indexes)
+    order = sorted(range(len(breakdowns)), key=lambda i: -len(_inner_columns(filters, breakdowns[i])))
+    for index in order:
+        inner = _inner_columns(filters, breakdowns[index])
+        host = next((c for c in clusters if set(inner) <= set(c[0])), None)
+        if host is None:
+            clusters.append((inner, [index]))
+        else:
+            host[1].append(index)
     parts, params = [], {}
-    for index, by in enumerate(breakdowns):
-        sql, part_params = counts_sql(scope, filters, by)
+    for inner, members in clusters:
+        if len(members) == 1:
+            sql, part_params = counts_sql(scope, filters, breakdowns[members[0]])
+            parts.append(f"SELECT {members[0]} AS part, * FROM ({sql})")
+        else:
+            sql, part_params = _grouping_sets_sql(scope, filters, inner, {i: breakdowns[i] for i in members})
+            parts.append(sql)
         params.update(part_params)  # the same names always hold the same values
-        parts.append(f"SELECT {index} AS part, * FROM ({sql})")
     return " UNION ALL BY NAME ".join(parts), params
+
+
+def _inner_columns(filters: Filters, by: Sequence[str]) -> list[str]:
+    """The raw report_facts columns a breakdown is grouped by first."""
+    inner = list(dict.fromkeys(c for d in by for c in DIMENSIONS[d].inner))
+    if filters.residence_groups and "residence_la_code" not in inner:
+        inner.append("residence_la_code")
+    return inner
+
+
+def _grouping_sets_sql(
+    scope: Scope, filters: Filters, inner: list[str], members: dict[int, Sequence[str]]
+) -> tuple[str, dict[str, object]]:
+    """Several breakdowns from one grouping of the rows by ``inner``."""
+    where, params = _row_filter(scope, filters)
+    residence = _residence_group(scope, "residence_la_code", params) if "residence_la_code" in inner else ""
+    residence_where = _residence_where(filters, residence, params) if residence else ""
+    review = _review_group(scope, "reviewing_cdop_code", "trust_code", params)
+    keys: dict[str, str] = {}  # output column -> expression over the inner groups
+    names: dict[str, str] = {}  # output column -> expression over a row
+    sets: dict[int, list[str]] = {}
+    for index, by in members.items():
+        sets[index] = []
+        for dim in (DIMENSIONS[d] for d in by):
+            for expr in dim.select:
+                alias = expr.rsplit(" AS ", 1)[-1]
+                keys[alias] = (
+                    expr.rsplit(" AS ", 1)[0].replace(RESIDENCE_GROUP, residence).replace(REVIEW_GROUP, review)
+                )
+                sets[index].append(alias)
+            names.update({alias: expr for expr, alias in dim.names})
+    columns = list(keys)
+    # GROUPING(...) has a bit set for each column a set leaves out: which breakdown a row belongs to
+    bits = {
+        index: sum(1 << (len(columns) - 1 - i) for i, c in enumerate(columns) if c not in grouped)
+        for index, grouped in sets.items()
+    }
+    part = "CASE grouping({}) {} END".format(
+        ", ".join(f"k_{c}" for c in columns), " ".join(f"WHEN {bit} THEN {i}" for i, bit in bits.items())
+    )
+    sql = f"""
+    SELECT {part} AS part, {", ".join(f"k_{c} AS {c}" for c in columns)},
+        {"".join(f"any_value({alias}) AS {alias}, " for alias in names)}sum(n)::BIGINT AS deaths
+    FROM (
+        SELECT {", ".join(f"{expr} AS k_{alias}" for alias, expr in keys.items())},
+            {"".join(f"{alias}, " for alias in names)}n
+        FROM (
+            SELECT {", ".join(f"r.{c}" for c in inner)},
+                {"".join(f"any_value({expr}) AS {alias}, " for alias, expr in names.items())}count(*) AS n
+            FROM report_facts AS r
+            WHERE {" AND ".join(where)}
+            GROUP BY {", ".join(f"r.{c}" for c in inner)}
+        ) AS g
+        {f"WHERE {residence_where}" if residence_where else ""}
+    ) AS k
+    GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(f"k_{c}" for c in sets[i]) + ")" for i in sets)})
+    """
+    return sql, params
 
 
 def _check_dimensions(by: Sequence[str]) -> None:
@@ -661,19 +735,29 @@ def case_list(
 def iter_cases(
     conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, batch_rows: int = 10_000
 ) -> Iterator[pl.DataFrame]:
-    """Every case in view, in batches (for streaming a CSV without holding it all)."""
+    """Every case in view, newest first, in batches of about ``batch_rows``
+    (for streaming a CSV without holding it all). Sorting every case at once
+    held them all in memory; each batch is a run of whole months, sorted alone."""
     ctes, params = _scoped_sql(scope, filters)
-    relation = conn.sql(
-        f"""
-        WITH {ctes}
-        SELECT {", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())}
-        FROM f
-        ORDER BY f.date_of_death DESC, f.case_ref
-    """,
-        params=params,
-    )
-    for batch in relation.to_arrow_reader(batch_rows):
-        yield label_cases(pl.from_arrow(batch))  # type: ignore[arg-type]
+    months = conn.execute(
+        f"WITH {ctes} SELECT f.month, count(*) FROM f GROUP BY f.month ORDER BY f.month DESC NULLS LAST", params
+    ).fetchall()
+    columns = ", ".join(f"{expr} AS {name}" for name, expr in CASE_COLUMNS.items())
+    batch: list[object] = []
+    rows = 0
+    for index, (month, deaths) in enumerate(months):
+        batch.append(month)
+        rows += deaths
+        if rows < batch_rows and index + 1 < len(months):
+            continue
+        within = "f.month IN (SELECT unnest($months::DATE[]))" + (" OR f.month IS NULL" if None in batch else "")
+        relation = conn.sql(
+            f"WITH {ctes} SELECT {columns} FROM f WHERE {within} ORDER BY f.date_of_death DESC, f.case_ref",
+            params={**params, "months": [m for m in batch if m is not None]},
+        )
+        for part in relation.to_arrow_reader(batch_rows):
+            yield label_cases(pl.from_arrow(part))  # type: ignore[arg-type]
+        batch, rows = [], 0
 
 
 def label_cases(frame: pl.DataFrame) -> pl.DataFrame:

@@ -331,6 +331,12 @@ def test_case_list_pages_cover_every_case_once_and_ignore_unknown_sort_columns(
     assert all(ref.startswith("C") and len(ref) == 11 for ref in refs)
     streamed = pl.concat(list(report.iter_cases(conn, scope, Filters(), batch_rows=37)))
     assert streamed.height == total and set(streamed["case_ref"]) == set(refs)
+    # streamed a few months at a time, yet in the order of one sort of every case
+    newest_first = report.case_list(
+        conn, scope, Filters(), sort=[("date_of_death", True), ("case_ref", False)], limit=total
+    )
+    assert streamed["case_ref"].to_list() == newest_first["case_ref"].to_list()
+    assert pl.concat(list(report.iter_cases(conn, scope, Filters(), batch_rows=10**6))).equals(streamed)
     assert "case_id" not in pages[0].columns  # pseudonymous ids only
 
 
