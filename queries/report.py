@@ -73,7 +73,7 @@ DIMENSIONS: dict[str, Dimension] = {
     "residence_group": Dimension(
         (f"{RESIDENCE_GROUP} AS residence_group",),
         ("residence_group",),
-        inner=("residence_la_code",),
+        inner=("residence_class",),  # and, for a footprint, residence_la_code: see _inner_columns
         labels=codes.RESIDENCE_GROUPS,
         order=tuple(codes.RESIDENCE_GROUPS),
     ),
@@ -146,21 +146,15 @@ def _row_filter(scope: Scope, filters: Filters) -> tuple[list[str], dict[str, ob
     return where, params
 
 
-def _residence_group(scope: Scope, la: str, params: dict[str, object]) -> str:
-    """Where the child lived, relative to the scope: a CASE over the column ``la``."""
-    other_uk = ", ".join(f"'{c}'" for c in codes.RESIDENCE_OTHER_UK)
+def _residence_group(scope: Scope, prefix: str, params: dict[str, object]) -> str:
+    """Where the child lived, relative to the scope: a CASE over the columns
+    ``residence_la_code`` and ``residence_class`` (england, uk_other, outside_uk
+    or not_known, worked out at load) of the rows or groups ``prefix`` names."""
     if scope.england:  # all England: every English local authority is "this footprint"
-        resident = f"{la} LIKE 'E%'"
-    else:
-        params["scope_las"] = list(scope.la_codes)
-        resident = _member(la, "scope_las", scope.la_codes)
-    return f"""CASE
-                WHEN {resident} THEN 'footprint'
-                WHEN {la} LIKE 'E%' THEN 'england'
-                WHEN {la} IN ({other_uk}) THEN 'uk_other'
-                WHEN {la} = '{codes.RESIDENCE_OUTSIDE_UK}' THEN 'outside_uk'
-                ELSE 'not_known'
-            END"""
+        return f"CASE WHEN {prefix}residence_class = 'england' THEN 'footprint' ELSE {prefix}residence_class END"
+    params["scope_las"] = list(scope.la_codes)
+    resident = _member(f"{prefix}residence_la_code", "scope_las", scope.la_codes)
+    return f"CASE WHEN {resident} THEN 'footprint' ELSE {prefix}residence_class END"
 
 
 def _review_group(scope: Scope, reviewer: str, trust: str, params: dict[str, object]) -> str:
@@ -181,7 +175,7 @@ def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]
     """The CTE ``f`` (the rows in view, each with its residence and review
     group), and its parameters: for case lists."""
     where, params = _row_filter(scope, filters)
-    residence = _residence_group(scope, "r.residence_la_code", params)
+    residence = _residence_group(scope, "r.", params)
     residence_where = _residence_where(filters, residence, params)
     if residence_where:
         where.append(residence_where)
@@ -303,9 +297,9 @@ def counts_many_sql(
     GROUPING SETS; the groups of breakdowns run side by side, each row tagged
     with its breakdown's index as ``part``."""
     clusters: list[tuple[list[str], list[int]]] = []  # (raw columns, breakdown indexes)
-    order = sorted(range(len(breakdowns)), key=lambda i: -len(_inner_columns(filters, breakdowns[i])))
+    order = sorted(range(len(breakdowns)), key=lambda i: -len(_inner_columns(scope, filters, breakdowns[i])))
     for index in order:
-        inner = _inner_columns(filters, breakdowns[index])
+        inner = _inner_columns(scope, filters, breakdowns[index])
         host = next((c for c in clusters if set(inner) <= set(c[0])), None)
         if host is None:
             clusters.append((inner, [index]))
@@ -323,10 +317,12 @@ def counts_many_sql(
     return " UNION ALL BY NAME ".join(parts), params
 
 
-def _inner_columns(filters: Filters, by: Sequence[str]) -> list[str]:
+def _inner_columns(scope: Scope, filters: Filters, by: Sequence[str]) -> list[str]:
     """The raw report_facts columns a breakdown is grouped by first."""
     inner = list(dict.fromkeys(c for d in by for c in DIMENSIONS[d].inner))
-    if filters.residence_groups and "residence_la_code" not in inner:
+    if filters.residence_groups and "residence_class" not in inner:
+        inner.append("residence_class")
+    if "residence_class" in inner and not scope.england:  # "this footprint" is a list of areas
         inner.append("residence_la_code")
     return inner
 
@@ -336,7 +332,7 @@ def _grouping_sets_sql(
 ) -> tuple[str, dict[str, object]]:
     """Several breakdowns from one grouping of the rows by ``inner``."""
     where, params = _row_filter(scope, filters)
-    residence = _residence_group(scope, "residence_la_code", params) if "residence_la_code" in inner else ""
+    residence = _residence_group(scope, "", params) if "residence_class" in inner else ""
     residence_where = _residence_where(filters, residence, params) if residence else ""
     review = _review_group(scope, "reviewing_cdop_code", "trust_code", params)
     keys: dict[str, str] = {}  # output column -> expression over the inner groups
@@ -397,10 +393,8 @@ def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, 
     residence and review groups worked out once per group and counted again."""
     dims = [DIMENSIONS[d] for d in by]
     where, params = _row_filter(scope, filters)
-    inner = list(dict.fromkeys(c for dim in dims for c in dim.inner))
-    if filters.residence_groups and "residence_la_code" not in inner:
-        inner.append("residence_la_code")
-    residence = _residence_group(scope, "residence_la_code", params) if "residence_la_code" in inner else ""
+    inner = _inner_columns(scope, filters, by)
+    residence = _residence_group(scope, "", params) if "residence_class" in inner else ""
     residence_where = _residence_where(filters, residence, params) if residence else ""
     review = _review_group(scope, "reviewing_cdop_code", "trust_code", params) if "review_group" in by else ""
     names = [(expr, alias) for dim in dims for expr, alias in dim.names]

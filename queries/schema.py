@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import duckdb
 
-SCHEMA_VERSION = "2"
+from queries import codes
+
+SCHEMA_VERSION = "3"
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -85,13 +87,21 @@ WHERE d.place_of_death_type = 'hospital' AND s.country = 'England';
 # The view's rows materialised, with what every query needs already joined and
 # derived, in scope order (trust, then date) so that DuckDB skips the row
 # groups of other trusts. Rebuilt by every load, after the reference tables.
-REPORT_FACTS = """
+REPORT_FACTS = f"""
 CREATE OR REPLACE TABLE report_facts AS
 SELECT r.case_ref, r.date_of_death, r.financial_year,
        CAST((month(r.date_of_death) + 8) % 12 // 3 + 1 AS TINYINT) AS fy_quarter,
        CAST(date_trunc('month', r.date_of_death) AS DATE) AS month,
        r.age_group, r.sex, r.expected_death, r.place_in_hospital, r.site_code, r.site_name,
-       r.trust_code, t.trust_name, r.residence_la_code, r.reviewing_cdop_code,
+       r.trust_code, t.trust_name, r.residence_la_code,
+       -- where the child lived, as far as it does not depend on who is looking
+       CASE
+           WHEN r.residence_la_code LIKE 'E%' THEN 'england'
+           WHEN r.residence_la_code IN ({", ".join(f"'{c}'" for c in codes.RESIDENCE_OTHER_UK)}) THEN 'uk_other'
+           WHEN r.residence_la_code = '{codes.RESIDENCE_OUTSIDE_UK}' THEN 'outside_uk'
+           ELSE 'not_known'
+       END AS residence_class,
+       r.reviewing_cdop_code,
        c.cdop_name AS reviewing_cdop_name, r.review_status
 FROM report_deaths AS r
 JOIN ref_trusts AS t ON t.trust_code = r.trust_code

@@ -72,3 +72,19 @@ def test_a_result_with_no_rows_keeps_its_columns_and_types(conn) -> None:
     frame = report.counts(cursor, scope, Filters(financial_years=(1990,)), ["trust", "place"])
     assert frame.height == 0
     assert frame.schema["deaths"] == pl.Int64 and frame.schema["trust_code"] == pl.String
+
+
+def test_the_residence_class_stored_at_load_follows_the_area_code(conn) -> None:
+    from queries import codes
+
+    def expected(la: str | None) -> str:
+        if la and la.startswith("E"):
+            return "england"
+        if la in codes.RESIDENCE_OTHER_UK:
+            return "uk_other"
+        return "outside_uk" if la == codes.RESIDENCE_OUTSIDE_UK else "not_known"
+
+    cursor = use_store(conn.cursor())
+    pairs = cursor.execute("SELECT DISTINCT residence_la_code, residence_class FROM report_facts").fetchall()
+    assert {cls for _, cls in pairs} >= {"england", "uk_other"}
+    assert all(cls == expected(la) for la, cls in pairs)
