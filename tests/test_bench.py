@@ -4,6 +4,8 @@ is asserted here (speed is the benchmark's business, as ratios)."""
 
 from __future__ import annotations
 
+import statistics
+
 import pandas as pd
 import pytest
 
@@ -80,6 +82,12 @@ def test_a_replay_reaches_every_page_with_its_floor_and_peer(demo_settings: Sett
             assert row["statements_per_change"] >= 1
             assert row["floor_p50_ms"] > 0 and row["peer_p50_ms"] > 0
     assert result["memory"]["rss_mb"] > 0
+    # the quick benchmark: ratios, never times. Loose bounds (a small store, one
+    # round, a noisy machine) that still catch a page gone several times slower.
+    rows = [row for pages in summary.values() for row in pages.values()]
+    assert all(row["peer_over_ours"] > 1.0 for row in rows), [r["peer_over_ours"] for r in rows]
+    assert statistics.median(row["peer_over_ours"] for row in rows) >= 2.0
+    assert all(row["ours_over_floor"] <= 12 for row in rows), [r["ours_over_floor"] for r in rows]
 
 
 def test_each_step_changes_the_url_the_way_a_person_would(demo_settings: Settings) -> None:
