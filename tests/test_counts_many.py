@@ -88,3 +88,15 @@ def test_the_residence_class_stored_at_load_follows_the_area_code(conn) -> None:
     pairs = cursor.execute("SELECT DISTINCT residence_la_code, residence_class FROM report_facts").fetchall()
     assert {cls for _, cls in pairs} >= {"england", "uk_other"}
     assert all(cls == expected(la) for la, cls in pairs)
+
+
+def test_display_order_is_the_same_sorted_in_python_or_in_polars(conn) -> None:
+    cursor = use_store(conn.cursor())
+    scope = england_scope(cursor, TODAY)
+    for by in (["site", "reviewing_cdop"], ["place", "age_group", "trust"], ["review_status", "month"]):
+        frame = report.counts(cursor, scope, Filters(), by).sample(fraction=1.0, shuffle=True, seed=7)
+        dims = [report.DIMENSIONS[d] for d in by]
+        in_python = report._ordered(frame, dims, polars_from=10**9)
+        in_polars = report._ordered(frame, dims, polars_from=2)
+        assert frame.height > 20
+        assert_frame_equal(in_python, in_polars)
