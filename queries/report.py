@@ -25,12 +25,12 @@ from queries.store import StoreOutdated
 
 @dataclass(frozen=True)
 class Dimension:
-    """One way of counting deaths. ``counts`` first groups the rows in view by
-    the raw columns ``inner`` (cheap, and few groups), then works out
-    ``select`` over those groups and counts again: derived groups such as who
-    reviews locally are worked out once per group rather than once per death."""
+    """One way of counting deaths. For a footprint, ``select`` is worked out
+    per row. For all England, the rows are first grouped by the raw columns
+    ``inner`` (few groups), and ``select`` worked out once per group: who
+    reviews locally, for one, is then decided per group, not per death."""
 
-    select: tuple[str, ...]  # key expressions "expr AS name" over the inner groups
+    select: tuple[str, ...]  # key expressions "expr AS name" over a row or an inner group
     keys: tuple[str, ...]  # output key columns, in sort order
     inner: tuple[str, ...] = ()  # raw report_facts columns the keys need
     names: tuple[tuple[str, str], ...] = ()  # (expression over a row, column): one name per key
@@ -297,22 +297,17 @@ def counts_many_sql(
     GROUPING SETS; the groups of breakdowns run side by side, each row tagged
     with its breakdown's index as ``part``."""
     clusters: list[tuple[list[str], list[int]]] = []  # (raw columns, breakdown indexes)
-    order = sorted(range(len(breakdowns)), key=lambda i: -len(_inner_columns(scope, filters, breakdowns[i])))
-    for index in order:
-        inner = _inner_columns(scope, filters, breakdowns[index])
-        host = next((c for c in clusters if set(inner) <= set(c[0])), None)
+    needs = {i: _inner_columns(scope, filters, by) for i, by in enumerate(breakdowns)}
+    for index in sorted(needs, key=lambda i: -len(needs[i])):
+        host = next((c for c in clusters if set(needs[index]) <= set(c[0])), None)
         if host is None:
-            clusters.append((inner, [index]))
+            clusters.append((needs[index], [index]))
         else:
             host[1].append(index)
     parts, params = [], {}
     for inner, members in clusters:
-        if len(members) == 1:
-            sql, part_params = counts_sql(scope, filters, breakdowns[members[0]])
-            parts.append(f"SELECT {members[0]} AS part, * FROM ({sql})")
-        else:
-            sql, part_params = _grouping_sets_sql(scope, filters, inner, {i: breakdowns[i] for i in members})
-            parts.append(sql)
+        sql, part_params = _grouping_sets_sql(scope, filters, inner, {i: breakdowns[i] for i in members})
+        parts.append(sql)
         params.update(part_params)  # the same names always hold the same values
     return " UNION ALL BY NAME ".join(parts), params
 
@@ -334,7 +329,8 @@ def _grouping_sets_sql(
     where, params = _row_filter(scope, filters)
     residence = _residence_group(scope, "", params) if "residence_class" in inner else ""
     residence_where = _residence_where(filters, residence, params) if residence else ""
-    review = _review_group(scope, "reviewing_cdop_code", "trust_code", params)
+    needs_review = any("review_group" in by for by in members.values())
+    review = _review_group(scope, "reviewing_cdop_code", "trust_code", params) if needs_review else ""
     keys: dict[str, str] = {}  # output column -> expression over the inner groups
     names: dict[str, str] = {}  # output column -> expression over a row
     sets: dict[int, list[str]] = {}
@@ -388,12 +384,14 @@ def _check_dimensions(by: Sequence[str]) -> None:
 def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, dict[str, object]]:
     """The SQL ``counts`` runs, with its parameters (the benchmark's floor runs it bare).
 
-    For a footprint, one grouping of its few rows. For all England, two
-    stages: the rows grouped by the raw columns the dimensions need, then the
-    residence and review groups worked out once per group and counted again."""
+    For a footprint, one grouping of its few rows. For all England, the
+    two-stage grouping of ``_grouping_sets_sql`` with this one breakdown."""
+    inner = _inner_columns(scope, filters, by)
+    if scope.england:
+        sql, params = _grouping_sets_sql(scope, filters, inner, {0: by})
+        return f"SELECT * EXCLUDE (part) FROM ({sql})", params
     dims = [DIMENSIONS[d] for d in by]
     where, params = _row_filter(scope, filters)
-    inner = _inner_columns(scope, filters, by)
     residence = _residence_group(scope, "", params) if "residence_class" in inner else ""
     residence_where = _residence_where(filters, residence, params) if residence else ""
     review = _review_group(scope, "reviewing_cdop_code", "trust_code", params) if "review_group" in by else ""
@@ -401,27 +399,11 @@ def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, 
     keys = ", ".join(
         expr.replace(RESIDENCE_GROUP, residence).replace(REVIEW_GROUP, review) for dim in dims for expr in dim.select
     )
-    if not scope.england:
-        conditions = " AND ".join([*where, *([residence_where] if residence_where else [])])
-        sql = f"""
-        SELECT {keys}, {"".join(f"any_value({expr}) AS {alias}, " for expr, alias in names)}count(*) AS deaths
-        FROM report_facts AS r
-        WHERE {conditions}
-        GROUP BY ALL
-        """
-        return sql, params
-    inner_select = ", ".join(
-        [*(f"r.{c}" for c in inner), *(f"any_value({e}) AS {a}" for e, a in names), "count(*) AS n"]
-    )
+    conditions = " AND ".join([*where, *([residence_where] if residence_where else [])])
     sql = f"""
-    SELECT {keys}, {"".join(f"any_value({alias}) AS {alias}, " for _, alias in names)}sum(n)::BIGINT AS deaths
-    FROM (
-        SELECT {inner_select}
-        FROM report_facts AS r
-        WHERE {" AND ".join(where)}
-        GROUP BY {", ".join(f"r.{c}" for c in inner)}
-    ) AS g
-    {f"WHERE {residence_where}" if residence_where else ""}
+    SELECT {keys}, {"".join(f"any_value({expr}) AS {alias}, " for expr, alias in names)}count(*) AS deaths
+    FROM report_facts AS r
+    WHERE {conditions}
     GROUP BY ALL
     """
     return sql, params
