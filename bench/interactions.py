@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 
+from bench.dash_request import callback_body
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.context import services
@@ -113,11 +114,6 @@ class Timings:
     statements: list[int] = field(default_factory=list)
 
 
-def _split(output: str) -> list[dict[str, str]]:
-    parts = output[2:-2].split("...") if output.startswith("..") else [output]
-    return [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-
-
 class Browser:
     """Sends what the browser sends: the filter bar's inputs, then the page's."""
 
@@ -130,17 +126,7 @@ class Browser:
         self.options: Options = {}
 
     def _post(self, dependency: dict[str, Any], changed: str) -> dict[str, Any]:
-        def filled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-            return [{**i, "value": self.values.get(f"{i['id']}.{i['property']}")} for i in items]
-
-        outputs = _split(dependency["output"])
-        body = {
-            "output": dependency["output"],
-            "outputs": outputs if len(outputs) > 1 else outputs[0],
-            "inputs": filled(dependency["inputs"]),
-            "state": filled(dependency.get("state", [])),
-            "changedPropIds": [changed],
-        }
+        body = callback_body(dependency, self.values, changed)
         response = self.client.post("/_dash-update-component", json=body)
         if response.status_code == 204:
             return {}

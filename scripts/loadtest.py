@@ -90,25 +90,11 @@ class User:
             raise RuntimeError(f"{self.username} could not sign in ({status})")
 
 
-def callback_body(dependency: dict[str, Any], values: dict[str, Any], changed: str) -> dict[str, Any]:
-    parts = dependency["output"][2:-2].split("...") if dependency["output"].startswith("..") else [dependency["output"]]
-    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-
-    def filled(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in items]
-
-    return {
-        "output": dependency["output"],
-        "outputs": outputs if len(outputs) > 1 else outputs[0],
-        "inputs": filled(dependency["inputs"]),
-        "state": filled(dependency.get("state", [])),
-        "changedPropIds": [changed],
-    }
-
-
 def run_user(
     user: User, deadline: float, think: float, latencies: list[float], errors: list[str], lock: threading.Lock
 ) -> None:
+    from bench.dash_request import callback_body
+
     rng = random.Random(user.username)  # noqa: S311 - picks filters, not secrets
     try:
         user.sign_in()
