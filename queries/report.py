@@ -264,20 +264,14 @@ def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: 
 def counts_many(
     conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, breakdowns: Sequence[Sequence[str]]
 ) -> list[pl.DataFrame]:
-    """Several ``counts`` at once, the quickest way for the scope's size.
-
-    A footprint's deaths are few: one cross-tabulation by every dimension,
-    rolled up in Python for each breakdown (each statement has a fixed cost
-    larger than the work). All England's are many, and that cross-tabulation
-    has nearly as many rows as deaths: there, each breakdown groups only what
-    it needs, side by side in one statement. Same frames either way."""
+    """Several ``counts`` at once, in one statement: each breakdown groups only
+    what it needs, side by side. (Rolling one cross-tabulation up in Python was
+    quicker for a small footprint at national volume, but its cross-tab grows
+    with the data: at 100x the overview spent 30 ms there, against 9 in SQL.)"""
     for by in breakdowns:
         _check_dimensions(by)
     if not breakdowns:
         return []
-    if not scope.england:
-        base = counts(conn, scope, filters, list(dict.fromkeys(d for by in breakdowns for d in by)))
-        return [rollup(base, by) for by in breakdowns]
     sql, params = counts_many_sql(scope, filters, breakdowns)
     frame = _fetch(conn, sql, params)
     results = []
@@ -292,7 +286,7 @@ def counts_many(
 def counts_many_sql(
     scope: Scope, filters: Filters, breakdowns: Sequence[Sequence[str]]
 ) -> tuple[str, dict[str, object]]:
-    """The SQL ``counts_many`` runs for all England: breakdowns that need the
+    """The SQL ``counts_many`` runs: breakdowns that need the
     same raw columns (or fewer) share one grouping of the rows, counted by
     GROUPING SETS; the groups of breakdowns run side by side, each row tagged
     with its breakdown's index as ``part``."""

@@ -1,7 +1,6 @@
 """Every way of counting gives the same numbers: several breakdowns at once
-(rolled up from one cross-tabulation for a footprint, side by side in one
-statement for all England), each breakdown alone, and all England with or
-without the trust test."""
+(side by side in one statement), each breakdown alone, and all England with
+or without the trust test."""
 
 from __future__ import annotations
 
