@@ -1,10 +1,11 @@
 """Filter changes replayed through HTTP, side by side with their floor and the naive peer.
 
-A filter change in the browser is two requests to ``/_dash-update-component``:
-the filter bar's callback (the changed control in, the canonical URL out),
-then the page's callback for the new URL. Both go through the whole Flask
-stack here (login session, CSRF gate, Dash, JSON), in process, and their sum
-is one interaction. Every DuckDB statement they run is recorded; the floor
+A filter change in the browser writes the URL there (a clientside callback,
+replayed here by ``browser_query``), then sends the page's callback for the new
+URL to ``/_dash-update-component``; if the server answers with a different
+(canonical) URL, the browser sends it again, and that counts too. Requests go
+through the whole Flask stack here (login session, CSRF gate, Dash, JSON), in
+process, and their sum is one interaction. Every DuckDB statement they run is recorded; the floor
 runs exactly those statements bare (no polars, no figures, no HTTP). The
 naive peer answers the same scope and filters with pandas and plotly.express.
 Each step is measured three ways in turn, so noise hits all three alike.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import duckdb
 
@@ -27,8 +29,9 @@ from bench.dash_request import callback_body
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.context import services
+from dashboard.filter_bar import URL_ORDER
 from dashboard.runtime import tune_worker
-from dashboard.urlstate import parse_query, raw_filters
+from dashboard.urlstate import VIEW_PARAMS, first, parse_query, raw_filters
 from queries import codes, report
 from queries.filters import Filters
 from queries.scope import Scope, cdop_scope, cdops_in_force, england_scope
@@ -42,7 +45,6 @@ PAGES = {
     "reviewing": ("/reviewing", "review-headline.children"),
     "trends": ("/trends", "trend-chart.figure"),
 }
-SYNC = "filter-summary.children"
 Options = dict[str, list[dict[str, Any]]]
 
 
@@ -112,49 +114,67 @@ class Timings:
     floor: list[float] = field(default_factory=list)
     peer: list[float] = field(default_factory=list)
     statements: list[int] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+
+
+def browser_query(values: dict[str, Any], options: Options, reset: bool) -> str:
+    """The URL the filter bar's clientside callback writes (``dashboard/filter_bar.py``)."""
+    current = parse_query(values.get("url.search"))
+    pairs = [(name, value) for name in VIEW_PARAMS if (value := first(current, name))]
+    if not reset:
+        chosen: dict[str, list[str]] = {}
+        for component, (param, _) in ids.FILTER_DROPDOWNS.items():
+            raw = values.get(f"{component}.value") or []
+            order = {o["value"]: i for i, o in enumerate(options.get(component, []))}
+            picked = dict.fromkeys(map(str, raw if isinstance(raw, list) else [raw]))
+            chosen[param] = sorted(
+                picked, key=lambda v, order=order, fy=param == "fy": int(v) if fy else order.get(v, 1e9)
+            )
+        for param, component in (("from", ids.FILTER_FROM), ("to", ids.FILTER_TO)):
+            chosen[param] = [str(values[f"{component}.value"])[:10]] if values.get(f"{component}.value") else []
+        pairs += [(param, value) for param in URL_ORDER for value in chosen[param]]
+    return f"?{urlencode(pairs)}" if pairs else ""
 
 
 class Browser:
-    """Sends what the browser sends: the filter bar's inputs, then the page's."""
+    """Sends what the browser sends: the page's callback for each new URL,
+    with the filter bar's state, and applies what the server sets in return."""
 
     def __init__(self, client: Any, page: str) -> None:
         self.client = client
         dependencies = client.get("/_dash-dependencies").get_json()
-        self.sync = next(d for d in dependencies if SYNC in d["output"])
         self.page = next(d for d in dependencies if PAGES[page][1] in d["output"])
-        self.values: dict[str, Any] = {"url.search": "", f"{ids.FILTER_RESET}.n_clicks": 0}
+        self.values: dict[str, Any] = {"url.search": ""}
         self.options: Options = {}
+        self.requests = 0  # callback requests sent, for the results table
 
-    def _post(self, dependency: dict[str, Any], changed: str) -> dict[str, Any]:
-        body = callback_body(dependency, self.values, changed)
+    def _post(self) -> None:
+        body = callback_body(self.page, self.values, "url.search")
+        self.requests += 1
         response = self.client.post("/_dash-update-component", json=body)
-        if response.status_code == 204:
-            return {}
         if response.status_code != 200:
             raise RuntimeError(f"callback answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
-        payload = response.get_json()["response"]
-        return {f"{c}.{p}": v for c, props in payload.items() for p, v in props.items()}
+        for component, props in response.get_json().get("sideUpdate", {}).items():
+            for prop, value in props.items():
+                if prop == "options":
+                    self.options[component] = value
+                else:
+                    self.values[f"{component}.{prop}"] = value
 
     def change(self, step: Step | None) -> str | None:
         """One interaction; the new URL search, or None when the page would not redraw."""
-        if step is None:
-            changed = "url.search"
-        elif step.component == ids.FILTER_RESET:
-            self.values[f"{ids.FILTER_RESET}.n_clicks"] += 1
-            changed = f"{ids.FILTER_RESET}.n_clicks"
-        else:
+        if step is not None and step.component != ids.FILTER_RESET:
             self.values[f"{step.component}.value"] = step.choose(self.options)
-            changed = f"{step.component}.value"
-        answer = self._post(self.sync, changed)
-        for key, value in answer.items():
-            if key.endswith(".options"):
-                self.options[key.rsplit(".", 1)[0]] = value
-            else:
-                self.values[key] = value
-        new_search = answer.get("url.search")
-        if step is not None and new_search is None:
-            return None  # the URL did not change, so the page's callback would not fire
-        self._post(self.page, "url.search")
+        if step is not None:
+            search = browser_query(self.values, self.options, reset=step.component == ids.FILTER_RESET)
+            if search == self.values["url.search"]:
+                return None  # the URL did not change, so the page's callback would not fire
+            self.values["url.search"] = search
+        for _ in range(3):  # the page's callback; again if the server set another (canonical) URL
+            search = self.values["url.search"]
+            self._post()
+            if self.values["url.search"] == search:
+                break
         return str(self.values["url.search"])
 
 
@@ -209,6 +229,7 @@ def run(
             for round_ in range(rounds + 1):  # round 0 warms caches and is not counted
                 for step in STEPS:
                     log.clear()
+                    sent = browser.requests
                     started = time.perf_counter()
                     search = browser.change(step)
                     elapsed = time.perf_counter() - started
@@ -217,6 +238,7 @@ def run(
                     if round_:
                         timings.ours.append(elapsed)
                         timings.statements.append(len(log))
+                        timings.requests.append(browser.requests - sent)
                     else:
                         steps.append((search, list(log)))
             on_phase(f"{user} {page}: floor")
@@ -288,6 +310,7 @@ def summarise(timings: dict[str, dict[str, Timings]]) -> dict[str, dict[str, dic
                 "ours_p95_ms": percentile(t.ours, 0.95),
                 "floor_p50_ms": percentile(t.floor, 0.5),
                 "statements_per_change": statistics.median(t.statements) if t.statements else 0,
+                "requests_per_change": max(t.requests, default=0),
             }
             row["ours_over_floor"] = round(row["ours_p50_ms"] / row["floor_p50_ms"], 2)
             if t.peer:

@@ -77,15 +77,17 @@ def markdown(results: dict[str, Any]) -> str:
             "",
             f"Worker memory after the run: {memory['rss_mb']} MB resident, {memory['peak_rss_mb']} MB at peak.",
             "",
-            "| user | page | changes | p50 | p95 | floor p50 | ours / floor | peer p50 | peer / ours | statements |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| user | page | changes | p50 | p95 | floor p50 | ours / floor | peer p50 | peer / ours | statements "
+            "| requests (most) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for user, pages in run["pages"].items():
             for page, row in pages.items():
                 lines.append(
                     f"| {user} | {page} | {row['changes']} | {row['ours_p50_ms']} | {row['ours_p95_ms']} | "
                     f"{row['floor_p50_ms']} | {row['ours_over_floor']} | {row.get('peer_p50_ms', '')} | "
-                    f"{row.get('peer_over_ours', '')} | {row['statements_per_change']:g} |"
+                    f"{row.get('peer_over_ours', '')} | {row['statements_per_change']:g} | "
+                    f"{row.get('requests_per_change', '')} |"
                 )
     csv = results.get("case_csv")
     if csv:
@@ -112,9 +114,10 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "## How these are measured",
         "",
-        "- A filter change is what the browser sends: the filter bar's callback with the changed control, then the "
-        "page's callback for the new URL, both through `/_dash-update-component` and the whole Flask stack "
-        "(session, CSRF gate, Dash, JSON). The steps are in `bench/interactions.py`; a warm-up round is not counted.",
+        "- A filter change is what the browser sends: the page's callback for the URL the filter bar wrote (in the "
+        "browser), through `/_dash-update-component` and the whole Flask stack (session, CSRF gate, Dash, JSON), "
+        "and again if the server answered with another URL (the requests column shows the most one change took). "
+        "The steps are in `bench/interactions.py`; a warm-up round is not counted.",
         "- The floor runs exactly the DuckDB statements that change ran (recorded), bare, to Arrow: no polars, "
         "no figures, no HTTP. Ratios are of medians.",
         "- The naive peer (`bench/naive.py`) answers the same scope and filters from a pandas frame of the whole "

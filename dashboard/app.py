@@ -74,7 +74,7 @@ def create_app(settings: Settings) -> dash.Dash:
     server.extensions["cdop"] = svc
     init_auth(server, svc)
 
-    from dashboard import downloads, shell
+    from dashboard import downloads, filter_bar, shell
     from dashboard.views import VIEWS
 
     app = dash.Dash(
@@ -89,6 +89,7 @@ def create_app(settings: Settings) -> dash.Dash:
     app.index_string = INDEX
     app.layout = shell.layout
     shell.callbacks.register(app)
+    filter_bar.callbacks.register(app)
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)

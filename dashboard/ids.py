@@ -21,6 +21,8 @@ FILTER_RESIDENCE = "filter-residence"
 FILTER_STATUS = "filter-status"
 FILTER_RESET = "filter-reset"
 FILTER_SUMMARY = "filter-summary"
+FILTER_BAR = "filter-bar"
+FILTER_OPTIONS_KEY = "filter-options-key"
 STORE_MESSAGE = "store-message"
 HEALTH_TIMER = "health-timer"
 

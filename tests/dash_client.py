@@ -49,8 +49,13 @@ class DashClient:
         return self.client.post("/_dash-update-component", json=self.body(self.find(output_part), values, changed))
 
     def outputs(self, output_part: str, values: dict[str, Any], changed: list[str] | None = None) -> dict[str, Any]:
-        """The callback's response as {'id.prop': value}."""
+        """The callback's response as {'id.prop': value}, with what it set beside its outputs (``set_props``)."""
         response = self.call(output_part, values, changed)
         assert response.status_code == 200, (response.status_code, response.get_data(as_text=True)[:300])
-        payload = response.get_json()["response"]
-        return {f"{component}.{prop}": value for component, props in payload.items() for prop, value in props.items()}
+        answer = response.get_json()
+        return {
+            f"{component}.{prop}": value
+            for part in ("response", "sideUpdate")
+            for component, props in answer.get(part, {}).items()
+            for prop, value in props.items()
+        }

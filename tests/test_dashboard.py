@@ -15,7 +15,7 @@ from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope, england_scope
 from tests.conftest import csrf_token, post_login, signed_in
-from tests.dash_client import DashClient
+from tests.dash_client import DashClient, split_outputs
 
 TODAY = date.today()
 
@@ -161,16 +161,8 @@ def test_admin_sees_all_england_and_can_switch_footprint(admin: DashClient, conn
     assert one["Deaths in hospitals in this footprint"] == f"{ncl:,}"
 
 
-def sync_values(search: str) -> dict[str, object]:
-    return {"url.search": search}
-
-
 def test_the_url_sets_the_filters_and_foreign_values_are_dropped(llr: DashClient) -> None:
-    got = llr.outputs(
-        ids.FILTER_SUMMARY,
-        sync_values("?fy=2024&trust=RWE&trust=RBS&site=RBS25&place=nicu&x=1"),
-        changed=["url.search"],
-    )
+    got = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?fy=2024&trust=RWE&trust=RBS&site=RBS25&place=nicu&x=1"})
     assert got["url.search"] == "?fy=2024&trust=RWE&place=nicu"  # canonical: the foreign trust and site are gone
     assert got[f"{ids.FILTER_TRUST}.value"] == ["RWE"]
     assert got[f"{ids.FILTER_SITE}.value"] == []
@@ -178,33 +170,36 @@ def test_the_url_sets_the_filters_and_foreign_values_are_dropped(llr: DashClient
     assert all(o["value"].startswith("RWE") for o in got[f"{ids.FILTER_SITE}.options"])
     assert got[f"{ids.FOOTPRINT_BOX}.style"] == {"display": "none"}  # one footprint: no chooser
     assert "Neonatal intensive care unit" in got[f"{ids.FILTER_SUMMARY}.children"]
-    assert got[f"{ids.nav_link('trends')}.href"] == "/trends?fy=2024&trust=RWE&place=nicu"
 
 
-def test_changing_a_filter_writes_the_url(llr: DashClient) -> None:
-    values = {
-        "url.search": "?fy=2024",
-        f"{ids.FILTER_AGE}.value": ["0-27d", "bogus"],
-        f"{ids.FILTER_YEARS}.value": ["2024"],
-        f"{ids.FILTER_FROM}.value": "2024-06-01",
-    }
-    got = llr.outputs(ids.FILTER_SUMMARY, values, changed=[f"{ids.FILTER_AGE}.value"])
-    assert got["url.search"] == "?fy=2024&from=2024-06-01&age=0-27d"
-    reset = llr.outputs(
-        ids.FILTER_SUMMARY, {"url.search": "?fy=2024&grain=month"}, changed=[f"{ids.FILTER_RESET}.n_clicks"]
-    )
-    assert reset["url.search"] == "?grain=month"
+def bar_values(got: dict[str, object]) -> dict[str, object]:
+    """What the browser's filter bar holds after applying a page's answer."""
+    held = {key: value for key, value in got.items() if key.endswith(".value") or key == "url.search"}
+    return {**held, f"{ids.FILTER_OPTIONS_KEY}.data": got[f"{ids.FILTER_OPTIONS_KEY}.data"]}
+
+
+def test_a_change_made_in_the_bar_costs_only_the_page(llr: DashClient) -> None:
+    """The browser already holds the values and options: the answer sets only the summary."""
+    first = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?fy=2024"})
+    held = {**bar_values(first), "url.search": "?fy=2024&age=0-27d", f"{ids.FILTER_AGE}.value": ["0-27d"]}
+    got = llr.outputs(ids.OVERVIEW_HEADLINE, held)
+    outputs = {f"{o['id']}.{o['property']}" for o in split_outputs(llr.find(ids.OVERVIEW_HEADLINE)["output"])}
+    assert set(got) - outputs == {f"{ids.FILTER_SUMMARY}.children"}
+    assert "0-27 days" in got[f"{ids.FILTER_SUMMARY}.children"]
+    # values the bar holds that the URL does not have are put right, and a stale key brings the options
+    stale = llr.outputs(ids.OVERVIEW_HEADLINE, {**held, f"{ids.FILTER_OPTIONS_KEY}.data": "old"})
+    assert f"{ids.FILTER_TRUST}.options" in stale and f"{ids.FILTER_AGE}.value" not in stale
+    wrong = llr.outputs(ids.OVERVIEW_HEADLINE, {**held, f"{ids.FILTER_AGE}.value": ["1-4y"]})
+    assert wrong[f"{ids.FILTER_AGE}.value"] == ["0-27d"] and f"{ids.FILTER_TRUST}.options" not in wrong
 
 
 def test_a_cdop_user_cannot_borrow_another_footprint(llr: DashClient) -> None:
-    got = llr.outputs(
-        ids.FILTER_SUMMARY,
-        {"url.search": "?footprint=NCL", f"{ids.FOOTPRINT}.value": "ENGLAND"},
-        changed=[f"{ids.FOOTPRINT}.value"],
-    )
-    assert got[f"{ids.FOOTPRINT}.value"] == "LLR"
+    got = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?footprint=NCL", f"{ids.FOOTPRINT}.value": "ENGLAND"})
+    assert got["url.search"] == ""  # back to the user's one footprint, which URLs do not name
+    assert got[f"{ids.FOOTPRINT}.value"] is None
     assert [o["value"] for o in got[f"{ids.FOOTPRINT}.options"]] == ["LLR"]
     assert "Leicester" in got[f"{ids.FILTER_SUMMARY}.children"]
+    assert "North Central London" not in str(got)
 
 
 def test_clicking_a_bar_filters_by_it_and_forged_clicks_do_nothing(llr: DashClient) -> None:

@@ -16,3 +16,8 @@ def key(view: ModuleType) -> str:
 
 def admin_only(view: ModuleType) -> bool:
     return bool(getattr(view, "ADMIN_ONLY", False))
+
+
+def uses_filters(view: ModuleType) -> bool:
+    """Whether the view follows the filter bar (and so keeps it in step, see ``dashboard.filter_bar``)."""
+    return bool(getattr(view, "USES_FILTERS", True))

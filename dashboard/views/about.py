@@ -9,6 +9,7 @@ from dash import Input, Output, html
 from dashboard import ids
 from dashboard.callbacks import Callbacks
 from dashboard.context import view_for
+from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import long_date, number
 from queries import codes
 
@@ -97,10 +98,11 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-@callbacks(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"))
-def facts(search: Any) -> list[Any]:
+@callbacks(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"), *BAR_STATE)
+def facts(search: Any, *bar: Any) -> list[Any]:
     view = view_for(search, page=PATH)
     try:
+        sync_filter_bar(view, search, bar)
         store = view.facts
         out: list[Any] = []
         if store.synthetic:

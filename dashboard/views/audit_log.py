@@ -19,6 +19,7 @@ callbacks = Callbacks()
 PATH = "/admin/audit"
 NAME = "Audit log"
 ADMIN_ONLY = True
+USES_FILTERS = False  # the audit log has filters of its own
 SHOWN = 500
 EVENTS = {
     "": "All events",

@@ -12,6 +12,7 @@ from dashboard import ids
 from dashboard.callbacks import Callbacks
 from dashboard.clicks import download_href
 from dashboard.context import view_for
+from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import number, period_label
 from queries import report
 
@@ -158,11 +159,13 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
     Output(ids.CASES_COUNT, "children"),
     Output(ids.CASES_GRID_BOX, "children"),
     Input(ids.URL, "search"),
+    *BAR_STATE,
 )
-def refresh(search: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
     """New filters: a fresh grid (it asks for its first page itself) and the count."""
     view = view_for(search, page=PATH)
     try:
+        sync_filter_bar(view, search, bar)
         total = report.case_count(view.conn, view.scope, view.filters)
         period = period_label(view.filters, view.options)
         count = [

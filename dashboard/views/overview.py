@@ -13,6 +13,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import card_outputs, chart_card, tile
 from dashboard.context import view_for
+from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import chart_limit_note, number, period_label, share
 from queries import report
 
@@ -109,10 +110,12 @@ def listing(frame: pl.DataFrame, label: str) -> str:
     *card_outputs(CHARTS),
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
+    *BAR_STATE,
 )
-def refresh(search: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
     view = view_for(search, page=PATH)
     try:
+        sync_filter_bar(view, search, bar)
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
         # one statement for every breakdown

@@ -13,6 +13,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import download_href
 from dashboard.components import chart_card, table
 from dashboard.context import view_for
+from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import period_label
 from dashboard.urlstate import first
 from queries import report
@@ -108,10 +109,12 @@ def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
         for prop in ("aria-pressed", "className")
     ),
     Input(ids.URL, "search"),
+    *BAR_STATE,
 )
-def refresh(search: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
     view = view_for(search, page=PATH)
     try:
+        sync_filter_bar(view, search, bar)
         grain = first(view.params, "grain")
         grain = grain if grain in GRAINS else DEFAULT_GRAIN
         split = first(view.params, "split")

@@ -19,6 +19,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, table
 from dashboard.context import View, view_for
+from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import chart_limit_note, period_label
 from queries import codes, report
 from queries.filters import Filters
@@ -128,10 +129,12 @@ def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     Output(ids.part(ids.DRILL_CHART, "download"), "href"),
     Output(ids.DRILL_TABLE, "children"),
     Input(ids.URL, "search"),
+    *BAR_STATE,
 )
-def refresh(search: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
     view = view_for(search, page=PATH)
     try:
+        sync_filter_bar(view, search, bar)
         level = drill_level(view.filters)
         dimension, label, code, noun, _ = LEVELS[level]
         if dimension == "age_group":

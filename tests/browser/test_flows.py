@@ -180,6 +180,38 @@ def test_each_filter_updates_every_chart_and_table(
     )
 
 
+def callback_requests(session: Session) -> list[str]:
+    """The changed inputs of every callback request the page sends from now on."""
+    sent: list[str] = []
+
+    def note(request: object) -> None:
+        if "/_dash-update-component" in request.url:  # type: ignore[attr-defined]
+            sent.append(",".join(request.post_data_json.get("changedPropIds", [])))  # type: ignore[attr-defined]
+
+    session.page.on("request", note)
+    return sent
+
+
+def test_a_filter_change_is_one_request_and_writes_the_canonical_url(session: Session, live: LiveApp) -> None:
+    """The bar writes the URL in the browser; only the page's callback goes to the server."""
+    session.sign_in("ncl")
+    sent = callback_requests(session)
+    choose(session, "filter-years", "2023/24")
+    choose(session, "filter-years", "2021/22")  # picked out of order: the URL still lists years ascending
+    choose(session, "filter-place", "Neonatal intensive care unit (level 3)")
+    assert sent == ["url.search"] * 3, sent
+    assert urlparse(session.page.url).query == "fy=2021&fy=2023&place=nicu"
+    assert "2021/22, 2023/24" in session.page.inner_text("#filter-summary")
+    assert_headline_matches(session, live, scope_of(live, "NCL"))
+    sent.clear()
+    session.page.click("#filter-reset")
+    session.page.wait_for_function("() => !location.search")
+    session.settle()
+    assert sent == ["url.search"], sent
+    assert "2021/22" not in session.page.inner_text("#filter-years")  # the controls follow the URL
+    assert_headline_matches(session, live, scope_of(live, "NCL"))
+
+
 def test_clicking_a_bar_filters_every_view(session: Session, live: LiveApp) -> None:
     session.sign_in("ncl")
     click_bar(session, "overview-age", 0)
