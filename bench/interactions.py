@@ -8,7 +8,9 @@ through the whole Flask stack here (login session, CSRF gate, Dash, JSON), in
 process, and their sum is one interaction. Every DuckDB statement they run is recorded; the floor
 runs exactly those statements bare (no polars, no figures, no HTTP). The
 naive peer answers the same scope and filters with pandas and plotly.express.
-Each step is measured three ways in turn, so noise hits all three alike.
+Each change is followed at once by its floor, so a busy moment on the machine
+hits both alike; the peer runs after (it loads the store into pandas, which
+must not count in the worker memory measured).
 """
 
 from __future__ import annotations
@@ -221,31 +223,30 @@ def run(
     for user, password in users.items():
         client = sign_in(app.server.test_client(), user, password)
         for page in PAGES:
-            on_phase(f"{user} {page}: ours")
+            on_phase(f"{user} {page}: ours and the floor")
             browser = Browser(client, page)
             browser.change(None)
             timings = Timings()
-            steps: list[tuple[str, list[tuple[str, Any]]]] = []
-            for round_ in range(rounds + 1):  # round 0 warms caches and is not counted
-                for step in STEPS:
-                    log.clear()
-                    sent = browser.requests
-                    started = time.perf_counter()
-                    search = browser.change(step)
-                    elapsed = time.perf_counter() - started
-                    if search is None:
-                        continue
-                    if round_:
+            searches[user, page] = []
+            floor_conn = real_cursor()
+            try:
+                for round_ in range(rounds + 1):  # round 0 warms caches and is not counted
+                    for step in STEPS:
+                        log.clear()
+                        sent = browser.requests
+                        started = time.perf_counter()
+                        search = browser.change(step)
+                        elapsed = time.perf_counter() - started
+                        if search is None:
+                            continue
+                        if not round_:
+                            searches[user, page].append(search)
+                            continue
                         timings.ours.append(elapsed)
                         timings.statements.append(len(log))
                         timings.requests.append(browser.requests - sent)
-                    else:
-                        steps.append((search, list(log)))
-            on_phase(f"{user} {page}: floor")
-            floor_conn = real_cursor()
-            try:
-                for _ in range(rounds):
-                    for _search, statements in steps:
+                        # the floor at once, so a busy moment on the machine hits both alike
+                        statements = list(log)
                         started = time.perf_counter()
                         for query, params in statements:
                             floor_conn.sql(query, params=params).to_arrow_table()
@@ -253,7 +254,6 @@ def run(
             finally:
                 floor_conn.close()
             results.setdefault(user, {})[page] = timings
-            searches[user, page] = [search for search, _ in steps]
     rss = memory()
     if peer_rounds:
         on_phase("naive peer: loading the store into pandas")

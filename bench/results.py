@@ -122,7 +122,8 @@ def markdown(results: dict[str, Any]) -> str:
         "no figures, no HTTP. Ratios are of medians.",
         "- The naive peer (`bench/naive.py`) answers the same scope and filters from a pandas frame of the whole "
         "report table with `plotly.express` figures; `tests/test_bench.py` checks its counts equal ours.",
-        "- Ours, the floor and the peer take turns in one process on one machine, so noise hits them alike.",
+        "- Each change is followed at once by its floor (the same statements), so noise hits both alike; the peer "
+        "runs the same changes afterwards in the same process.",
     ]
     return "\n".join(lines) + "\n"
 
