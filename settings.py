@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -20,6 +21,7 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     trusted_proxy: bool = False  # behind a reverse proxy that sets X-Forwarded-Proto/-For
+    fixed_today: date | None = None  # the demo's "today" (tests of scheduled mapping changes); never real data
 
     @property
     def store_path(self) -> Path:
@@ -46,6 +48,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
         session_max_hours=_int(env, "SESSION_MAX_HOURS", 12),
         trusted_proxy=env.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
+        fixed_today=_day(env, "FIXED_TODAY"),
     )
 
 
@@ -57,3 +60,13 @@ def _int(env: os._Environ[str] | dict[str, str], name: str, default: int) -> int
         return int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _day(env: os._Environ[str] | dict[str, str], name: str) -> date | None:
+    raw = env.get(name, "")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a date as YYYY-MM-DD, not {raw!r}") from None

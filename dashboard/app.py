@@ -64,6 +64,8 @@ def create_app(settings: Settings) -> dash.Dash:
         settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
     )
     demo = _sync_demo_users(svc)
+    if settings.fixed_today is not None and not demo:
+        raise SystemExit("FIXED_TODAY is for the synthetic demo and its tests only; unset it to serve real data")
     if not demo and not settings.secret_key:
         raise SystemExit(
             "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
@@ -124,10 +126,9 @@ def _sync_demo_users(svc: Services) -> bool:
     except StoreUnavailable:
         return False
     try:
-        from datetime import date
-
         synthetic = svc.store.facts().synthetic
-        codes = [code for code, _ in cdops_in_force(conn, date.today())]
+        # the managed mapping (seeded here on first start): a CDOP formed by a merger gets its demo user
+        codes = [code for code, _ in cdops_in_force(conn, svc.today(), svc.mappings.current(conn))]
     finally:
         conn.close()
     accounts.sync_demo_users(svc.engine, codes, demo_mode=synthetic)

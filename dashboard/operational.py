@@ -1,4 +1,5 @@
-"""The operational store: users, their CDOP grants and the audit log.
+"""The operational store: users, their CDOP grants, the audit log and the
+trust-to-CDOP mapping's history.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
 by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
@@ -13,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Engine,
     ForeignKey,
@@ -67,6 +69,50 @@ audit_log = Table(
     Column("detail", JSON, nullable=False),
     Column("remote_addr", String(64), index=True),
     Index("audit_user_time", "username", "at"),
+)
+
+
+# The trust-to-CDOP mapping as managed history (dashboard.mapping_store). Rows
+# are never edited: a change retires rows (``retired_by``) and adds new ones,
+# both naming the revision that did it, so every earlier state can be rebuilt.
+mapping_revisions = Table(
+    "mapping_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),  # seed, move, merge, rename, import
+    Column("effective_from", Date),
+    Column("reason", String(2000), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+mapping_cdops = Table(
+    "mapping_cdops",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cdop_code", String(10), nullable=False, index=True),
+    Column("cdop_name", String(200), nullable=False),
+    Column("region_code", String(10)),
+    Column("la_codes", String(4000), nullable=False),  # ';'-separated GSS codes
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("successor_code", String(10)),
+    Column("basis", String(20)),
+    Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
+    Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+mapping_footprint = Table(
+    "mapping_footprint",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trust_code", String(10), nullable=False, index=True),
+    Column("cdop_code", String(10), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
+    Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
 )
 
 
