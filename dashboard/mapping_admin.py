@@ -97,7 +97,7 @@ def _proposal(
 
 
 def check_reason(reason: object) -> str:
-    text = " ".join(str(reason or "").split())
+    text = " ".join(reason.split()) if isinstance(reason, str) else ""
     if len(text) < MIN_REASON:
         raise MappingError(f"give a reason for the change (at least {MIN_REASON} characters)")
     return text[:MAX_REASON]

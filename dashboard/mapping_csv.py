@@ -17,7 +17,7 @@ from dashboard.mapping_changes import MappingInvalid
 from queries.mapping import FootprintPeriod, Mapping
 
 COLUMNS = ("trust_code", "cdop_code", "valid_from", "valid_to")
-MAX_BYTES = 2_000_000
+MAX_BYTES = 500_000  # the request size limit (1 MB) holds it base64-encoded
 MAX_ROWS = 20_000
 TRUST = re.compile(r"[A-Z0-9]{3}")
 SHOWN = 20  # problems listed before "and N more"
@@ -26,7 +26,7 @@ SHOWN = 20  # problems listed before "and N more"
 def read_footprint_csv(data: bytes) -> list[FootprintPeriod]:
     """The rows of an uploaded file, or ``MappingInvalid`` listing what is wrong."""
     if len(data) > MAX_BYTES:
-        raise MappingInvalid([f"the file is larger than {MAX_BYTES // 1_000_000} MB; a mapping is far smaller"])
+        raise MappingInvalid([f"the file is larger than {MAX_BYTES // 1000} kB; a mapping is far smaller"])
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,14 +53,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """`python app.py` on its own synthetic store, as a person would start it."""
-    settings = load_settings({"DATA_DIR": str(tmp_path_factory.mktemp("browser-store"))})
-    build_demo_store(settings, seed=7, scale=0.3, progress=False)
+@contextmanager
+def serve(settings: Settings, **env_extra: str) -> Iterator[str]:
+    """`python app.py` on ``settings``' data folder, as a person would start it; yields its base URL."""
     port = _free_port()
-    env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PORT": str(port), "HOST": "127.0.0.1"}
-    log = (settings.data_dir / "server.log").open("w")  # a file, not a pipe: a full pipe would stall the server
+    env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PORT": str(port), "HOST": "127.0.0.1", **env_extra}
+    log_path = settings.data_dir / f"server-{port}.log"
+    log = log_path.open("w")  # a file, not a pipe: a full pipe would stall the server
     server = subprocess.Popen(
         [sys.executable, "app.py"], cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
     )
@@ -72,14 +72,23 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(
-                    f"the app did not start: {(settings.data_dir / 'server.log').read_text()[-2000:]}"
-                ) from None
+                raise RuntimeError(f"the app did not start: {log_path.read_text()[-2000:]}") from None
             time.sleep(0.3)
-    yield LiveApp(base=base, settings=settings)
-    server.terminate()
-    server.wait(timeout=15)
-    log.close()
+    try:
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """`python app.py` on its own synthetic store."""
+    settings = load_settings({"DATA_DIR": str(tmp_path_factory.mktemp("browser-store"))})
+    build_demo_store(settings, seed=7, scale=0.3, progress=False)
+    with serve(settings) as base:
+        yield LiveApp(base=base, settings=settings)
 
 
 @pytest.fixture(scope="session")
@@ -129,19 +138,28 @@ class Session:
         self.settle()
 
 
-@pytest.fixture
-def session(browser: Browser, live: LiveApp) -> Iterator[Session]:
+@contextmanager
+def open_session(browser: Browser, base: str) -> Iterator[Session]:
+    """A fresh browser context on the app at ``base``, tracking Dash's callback requests."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    current = Session(page=page, base=live.base)
+    current = Session(page=page, base=base)
     page.on("console", lambda message: _note(current, message))
     page.on("pageerror", lambda error: current.console_errors.append(f"page error: {error}"))
     is_callback = "/_dash-update-component"
     page.on("request", lambda request: current.track(1) if is_callback in request.url else None)
     page.on("requestfinished", lambda request: current.track(-1) if is_callback in request.url else None)
     page.on("requestfailed", lambda request: current.track(-1) if is_callback in request.url else None)
-    yield current
-    context.close()
+    try:
+        yield current
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def session(browser: Browser, live: LiveApp) -> Iterator[Session]:
+    with open_session(browser, live.base) as current:
+        yield current
 
 
 def _note(session: Session, message: ConsoleMessage) -> None:
