@@ -114,8 +114,28 @@ def load(path: Path, replace: bool) -> None:
         _fail("interrupted (nothing was changed)", 130)
     except Exception as error:  # noqa: BLE001 - a one-line message instead of a traceback
         _fail(f"the load failed ({type(error).__name__}: {_first_line(error)}); nothing was changed")
+    _audit_load(settings, summary)
     click.echo(summary.describe())
     sys.exit(summary.exit_code)
+
+
+def _audit_load(settings: Any, summary: Any) -> None:
+    """Who ran each load (the deaths store records what, not who): shown on the admin's loads page."""
+    import getpass
+
+    from dashboard import audit, operational
+
+    audit.record(
+        operational.connect(settings.operational_url),
+        "admin_action",
+        f"cli:{getpass.getuser()}",
+        None,
+        action="load",
+        load_id=summary.load_id,
+        file=summary.source_name,
+        rows_read=summary.rows_read,
+        rows_rejected=summary.rows_rejected,
+    )
 
 
 @cli.command()

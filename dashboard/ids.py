@@ -85,6 +85,7 @@ def part(name: str, role: str) -> str:
     """Ids of a chart card's parts: title, summary and download link."""
     return f"{name}-{role}"
 
+
 # footprint mapping (admins)
 MAP_DAY = "map-day"
 MAP_IN_FORCE = "map-in-force"
@@ -106,3 +107,17 @@ MAP_PREVIEWED = "map-previewed"
 MAP_REASON = "map-reason"
 MAP_APPLY = "map-apply"
 MAP_RESULT = "map-result"
+
+# users (admins)
+USERS_TABLE = "users-table"
+USERS_ACTION = "users-action"
+USERS_NAME = "users-name"
+USERS_CDOP = "users-cdop"
+USERS_ROLE = "users-role"
+USERS_GO = "users-go"
+USERS_RESULT = "users-result"
+
+# data loads (admins)
+LOADS_TABLE = "loads-table"
+LOADS_CHOICE = "loads-choice"
+LOADS_REJECTED = "loads-rejected"

@@ -72,6 +72,15 @@ audit_log = Table(
 )
 
 
+# Users whose password an administrator reset: they must choose a new one at
+# their next sign-in (a table of its own, so existing stores need no migration).
+password_changes_due = Table(
+    "password_changes_due",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("since", DateTime, nullable=False),
+)
+
 # The trust-to-CDOP mapping as managed history (dashboard.mapping_store). Rows
 # are never edited: a change retires rows (``retired_by``) and adds new ones,
 # both naming the revision that did it, so every earlier state can be rebuilt.

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-import shutil
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
-
-import pytest
 
 from dashboard import audit, mapping_store
 from queries import report
@@ -18,7 +14,7 @@ from queries.filters import Filters
 from queries.scope import cdop_scope
 from queries.store import open_readonly
 from settings import Settings
-from tests.conftest import settings_for, signed_in
+from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient
 
 LATER = "2099-04-01"  # far enough ahead that the calendar never reaches it while the suite runs
@@ -30,23 +26,6 @@ MERGE = {
     "map-date.value": LATER,
 }
 PREVIEW = ["map-preview-button.n_clicks"]
-
-
-@pytest.fixture
-def own_settings(tmp_path: Path, demo_settings: Settings) -> Settings:
-    """A copy of the demo store with an operational store of its own (changes stay in this test)."""
-    settings = settings_for(tmp_path / "instance")
-    settings.data_dir.mkdir(parents=True)
-    shutil.copyfile(demo_settings.store_path, settings.store_path)
-    return settings
-
-
-def make_app(settings: Settings):
-    from dashboard.app import create_app
-
-    app = create_app(settings)
-    app.server.config["TESTING"] = True
-    return app
 
 
 def text(outputs: dict) -> str:

@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.views import about, admin_mapping, audit_log, cases, overview, reviewing, trends, trusts
+from dashboard.views import (
+    about,
+    admin_loads,
+    admin_mapping,
+    admin_users,
+    audit_log,
+    cases,
+    overview,
+    reviewing,
+    trends,
+    trusts,
+)
 
-VIEWS: tuple[ModuleType, ...] = (overview, trusts, reviewing, trends, cases, about, audit_log, admin_mapping)
+VIEWS: tuple[ModuleType, ...] = (
+    overview,
+    trusts,
+    reviewing,
+    trends,
+    cases,
+    about,
+    audit_log,
+    admin_mapping,
+    admin_users,
+    admin_loads,
+)
 BY_PATH: dict[str, ModuleType] = {view.PATH: view for view in VIEWS}
 
 

@@ -121,3 +121,11 @@ def test_an_admin_merges_two_cdops_and_on_the_day_their_users_see_both_footprint
                 assert tiles(user)[FOOTPRINT_DEATHS] == both, username
                 assert "Deaths in hospitals of East Midlands CDOP" in user.page.inner_text("#overview-period")
     print(f"\nmerge LLR + NHAM -> EMCD on {EFFECTIVE}: deaths LLR {llr}, NHAM {nham}, EMCD after {both}")
+
+
+def test_the_users_page_lists_users_without_serious_violations(session: Session) -> None:
+    session.sign_in("admin")
+    session.goto("/admin/users", "#users-table table")
+    assert "Latest sign-in" in session.page.inner_text("#users-table")
+    assert scan(session, "users") == [], describe(scan(session, "users"))
+    assert session.console_errors == []
