@@ -74,7 +74,7 @@ def loads(_id: Any) -> Any:
     svc = services()
     conn = svc.store.cursor()
     try:
-        runs = conn.execute(
+        runs = conn.sql(
             """
             SELECT load_id, strftime(finished_at, '%Y-%m-%d %H:%M') AS finished, source_name, rows_read, rows_new,
                    rows_updated, rows_unchanged, rows_rejected, synthetic
@@ -120,8 +120,8 @@ def rejected(load_id: Any) -> Any:
         return notice("Choose a load.")
     conn = services().store.cursor()
     try:
-        rows = conn.execute(
-            "SELECT source_row, reasons FROM quarantine WHERE load_id = ? ORDER BY source_row", [load_id]
+        rows = conn.sql(
+            "SELECT source_row, reasons FROM quarantine WHERE load_id = ? ORDER BY source_row", params=[load_id]
         ).pl()
     finally:
         conn.close()

@@ -123,9 +123,18 @@ def test_an_admin_merges_two_cdops_and_on_the_day_their_users_see_both_footprint
     print(f"\nmerge LLR + NHAM -> EMCD on {EFFECTIVE}: deaths LLR {llr}, NHAM {nham}, EMCD after {both}")
 
 
-def test_the_users_page_lists_users_without_serious_violations(session: Session) -> None:
+@pytest.mark.parametrize(
+    ("path", "ready", "text"),
+    [
+        ("/admin/users", "#users-table table", "Latest sign-in"),
+        ("/admin/loads", "#loads-table table", "Rejected"),
+    ],
+)
+def test_the_other_admin_pages_render_without_serious_violations(
+    session: Session, path: str, ready: str, text: str
+) -> None:
     session.sign_in("admin")
-    session.goto("/admin/users", "#users-table table")
-    assert "Latest sign-in" in session.page.inner_text("#users-table")
-    assert scan(session, "users") == [], describe(scan(session, "users"))
+    session.goto(path, ready)
+    assert text in session.page.inner_text("main")
+    assert scan(session, path) == [], describe(scan(session, path))
     assert session.console_errors == []
