@@ -5,6 +5,7 @@
     python app.py demo [--scale K]     build a synthetic demo store
     python app.py users ...            add, list, disable, grant or revoke users
     python app.py mapping ...          show, schedule or import changes to the trust-to-CDOP mapping
+    python app.py reference import-ods refresh trusts and sites from NHS ODS etr.csv / ets.csv
     python app.py --help               everything else
 
 ``app:server`` is the WSGI application for gunicorn.
@@ -479,6 +480,62 @@ def mapping_import(path: Path, apply: bool, reason: str | None) -> None:
     """Replace the footprints with a mapping CSV (footprint.csv format): every row
     checked, all or nothing."""
     _propose_and_maybe_apply("import", {"file": str(path)}, apply, reason)
+
+
+@cli.group()
+def reference() -> None:
+    """Refresh the reference data (trusts and sites) from NHS ODS files."""
+
+
+@reference.command("import-ods")
+@click.option("--trusts", "trusts_path", type=click.Path(path_type=Path), required=True, help="ODS etr.csv")
+@click.option("--sites", "sites_path", type=click.Path(path_type=Path), required=True, help="ODS ets.csv")
+@click.option("--apply", is_flag=True, help="write the refresh into the deaths store (otherwise only show it)")
+def reference_import_ods(trusts_path: Path, sites_path: Path, apply: bool) -> None:
+    """Show what ODS's etr.csv and ets.csv change (new, renamed, closed) and the
+    trusts with inpatient sites no CDOP covers; --apply writes it (this command is
+    the store's one writer: the web app only previews)."""
+    import getpass
+
+    from dashboard import audit
+    from ingest import ods
+    from queries.store import StoreBusy
+
+    engine, conn, current, today = _mapping_context()
+    try:
+        for path in (trusts_path, sites_path):
+            if not path.is_file():
+                _fail(f"no file {path} (nothing was changed)")
+        trusts = ods.read_ods(trusts_path.read_bytes(), "trusts")
+        sites = ods.read_ods(sites_path.read_bytes(), "sites")
+        found = ods.diff(conn, trusts, sites, current, today)
+    except ods.OdsUnusable as error:
+        _fail(f"{error} (nothing was changed)")
+    finally:
+        conn.close()
+    for line in found.lines():
+        click.echo(line)
+    if not apply:
+        click.echo("(preview only: add --apply to write it into the deaths store)")
+        return
+    try:
+        folder = ods.apply(load_settings(), trusts, sites)
+    except StoreBusy as error:
+        _fail(f"{error} (nothing was changed)")
+    audit.record(
+        engine,
+        "admin_action",
+        f"cli:{getpass.getuser()}",
+        None,
+        action="reference import-ods",
+        trusts_file=trusts_path.name,
+        sites_file=sites_path.name,
+        new_trusts=len(found.new_trusts),
+        renamed_trusts=len(found.renamed_trusts),
+        new_sites=len(found.new_sites),
+        uncovered=[code for code, _, _ in found.uncovered],
+    )
+    click.echo(f"applied: the deaths store now holds the refreshed trusts and sites (kept in {folder})")
 
 
 def _first_line(error: BaseException) -> str:

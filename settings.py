@@ -32,6 +32,13 @@ class Settings:
         return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
 
     @property
+    def reference_dir(self) -> Path:
+        """The reference tables loads read: an administrator's ODS refresh
+        (``python app.py reference import-ods``) in DATA_DIR, else the project's own."""
+        refreshed = self.data_dir / "reference"
+        return refreshed if (refreshed / "trusts.csv").exists() else REFERENCE_DIR
+
+    @property
     def quarantine_dir(self) -> Path:
         return self.data_dir / "quarantine"
 

@@ -24,7 +24,7 @@ from queries import codes
 from queries.export import neutralise_formulas
 from queries.schema import create_schema, get_meta, refresh_report_facts, set_meta
 from queries.store import rewrite
-from settings import REFERENCE_DIR, Settings
+from settings import Settings
 
 # Every extract column but the key: a change in any of them makes the case "updated".
 HASHED_COLUMNS = tuple(c for c in EXTRACT_COLUMNS if c != "case_id")
@@ -93,7 +93,7 @@ def load_rows(
     progress: bool = False,
 ) -> LoadSummary:
     """Validate text rows (the extract format) and load the good ones in one swap."""
-    reference = read_reference(REFERENCE_DIR)
+    reference = read_reference(settings.reference_dir)
     if SOURCE_ROW not in rows.columns:  # rows made in memory: number them as a file would
         rows = rows.with_row_index(SOURCE_ROW, offset=2).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
     _say(progress, f"validating {rows.height:,} rows")
