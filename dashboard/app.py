@@ -76,7 +76,7 @@ def create_app(settings: Settings) -> dash.Dash:
     server.extensions["cdop"] = svc
     init_auth(server, svc)
 
-    from dashboard import downloads, filter_bar, shell
+    from dashboard import downloads, filter_bar, reference_page, shell
     from dashboard.views import VIEWS
 
     app = dash.Dash(
@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> dash.Dash:
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)
+    reference_page.register(server)  # before init_security: its size limit must precede the CSRF check
     init_security(server, app, settings)  # last: the CSP hashes every inline script registered above
 
     @server.errorhandler(Exception)

@@ -121,3 +121,6 @@ USERS_RESULT = "users-result"
 LOADS_TABLE = "loads-table"
 LOADS_CHOICE = "loads-choice"
 LOADS_REJECTED = "loads-rejected"
+
+# reference data (admins)
+REFERENCE_SUMMARY = "reference-summary"

@@ -8,6 +8,7 @@ from dashboard.views import (
     about,
     admin_loads,
     admin_mapping,
+    admin_reference,
     admin_users,
     audit_log,
     cases,
@@ -28,6 +29,7 @@ VIEWS: tuple[ModuleType, ...] = (
     admin_mapping,
     admin_users,
     admin_loads,
+    admin_reference,
 )
 BY_PATH: dict[str, ModuleType] = {view.PATH: view for view in VIEWS}
 

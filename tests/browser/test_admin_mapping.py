@@ -128,6 +128,8 @@ def test_an_admin_merges_two_cdops_and_on_the_day_their_users_see_both_footprint
     [
         ("/admin/users", "#users-table table", "Latest sign-in"),
         ("/admin/loads", "#loads-table table", "Rejected"),
+        ("/admin/reference", "#reference-summary p", "English trusts"),
+        ("/admin/reference/ods", "form", "etr.csv"),
     ],
 )
 def test_the_other_admin_pages_render_without_serious_violations(
