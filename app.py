@@ -201,12 +201,21 @@ def _accounts() -> Any:
 
 
 def _known_cdop(code: str) -> str:
+    """A CDOP code in the managed mapping (a CDOP formed by a merger included),
+    or in data/reference/cdops.csv while there is no deaths store yet."""
     from ingest.reference import read_reference
     from settings import REFERENCE_DIR
 
     code = code.strip().upper()
-    if code not in set(read_reference(REFERENCE_DIR).cdops["cdop_code"]):
-        _fail(f"no CDOP {code!r} in data/reference/cdops.csv")
+    settings = load_settings()
+    if settings.store_path.exists():
+        _engine, conn, current, _today = _mapping_context()
+        conn.close()
+        known, where = current.codes(), "the footprint mapping (python app.py mapping show)"
+    else:
+        known, where = set(read_reference(REFERENCE_DIR).cdops["cdop_code"]), "data/reference/cdops.csv"
+    if code not in known:
+        _fail(f"no CDOP {code!r} in {where}")
     return code
 
 

@@ -32,6 +32,14 @@ def text(outputs: dict) -> str:
     return json.dumps(outputs)
 
 
+def forged_preview(values: dict) -> dict:
+    """A preview record as the page would hold it for ``values``, for forcing an apply."""
+    from dashboard.views.admin_mapping import FIELDS, _fingerprint
+
+    form = (values["map-kind.value"], *(values.get(f"{f}.value") for f in FIELDS))
+    return {"source": "form", "version": "m1", "asked": _fingerprint("form", form, (None,))}
+
+
 def deaths(settings: Settings, codes: list[str], day, mapping=None) -> int:
     conn = open_readonly(settings.store_path)
     try:
@@ -95,17 +103,37 @@ def test_a_change_that_fails_its_checks_says_why_and_applies_nothing(own_setting
     assert shown["map-previewed.data"] is None
     forced = admin.outputs(
         "map-result.children",
-        {**bad, "map-apply.n_clicks": 1, "map-reason.value": "forcing it", "map-previewed.data": {"source": "form"}},
+        {**bad, "map-apply.n_clicks": 1, "map-reason.value": "forcing it", "map-previewed.data": forged_preview(bad)},
         changed=["map-apply.n_clicks"],
     )
     assert "NOPE is not a CDOP" in text(forced)
     assert mapping_store.latest_revision(app.server.extensions["cdop"].engine) == 1
 
 
+def test_a_change_edited_after_its_preview_is_not_applied(own_settings: Settings) -> None:
+    app = make_app(own_settings)
+    admin = DashClient(signed_in(app, "admin", "admin-demo"))
+    shown = admin.outputs("map-preview.children", {**MERGE, "map-preview-button.n_clicks": 1}, changed=PREVIEW)
+    edited = {**MERGE, "map-cdops.value": "LLR, NHAM, NOTT"}
+    result = admin.outputs(
+        "map-result.children",
+        {
+            **edited,
+            "map-apply.n_clicks": 1,
+            "map-reason.value": "a good reason",
+            "map-previewed.data": shown["map-previewed.data"],
+        },
+        changed=["map-apply.n_clicks"],
+    )
+    assert "edited after its preview" in text(result)
+    assert mapping_store.latest_revision(app.server.extensions["cdop"].engine) == 1
+
+
 def test_a_stale_preview_is_not_applied(own_settings: Settings) -> None:
     app = make_app(own_settings)
     admin = DashClient(signed_in(app, "admin", "admin-demo"))
-    stale = {"source": "form", "version": "m0"}
+    shown = admin.outputs("map-preview.children", {**MERGE, "map-preview-button.n_clicks": 1}, changed=PREVIEW)
+    stale = {**shown["map-previewed.data"], "version": "m0"}
     result = admin.outputs(
         "map-result.children",
         {**MERGE, "map-apply.n_clicks": 1, "map-reason.value": "a good reason", "map-previewed.data": stale},

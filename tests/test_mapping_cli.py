@@ -40,6 +40,8 @@ def test_a_merger_is_previewed_then_applied_with_a_reason(data_dir: Path) -> Non
     assert "retired by revision 2" in history.stdout and f"\t{LATER}\t" in history.stdout
     revisions = run_app(data_dir, "mapping", "history")
     assert "\tmerge\t" in revisions.stdout and "ICB clustering" in revisions.stdout
+    granted = run_app(data_dir, "users", "grant", "nobody", "EMCD")  # the new CDOP is known to the users commands
+    assert granted.returncode == 2 and "no user 'nobody'" in granted.stderr
     engine = operational.connect(f"sqlite:///{data_dir / 'operational.sqlite'}")
     entry = audit.recent(engine, event="admin_action")[0]
     assert entry["username"].startswith("cli:") and entry["detail"]["action"] == "mapping merge"

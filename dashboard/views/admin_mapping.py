@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import json
 from datetime import date
 from typing import Any
 
@@ -294,6 +296,12 @@ def _proposal(source: str, form: tuple[Any, ...], upload: tuple[Any, ...]) -> ma
         conn.close()
 
 
+def _fingerprint(source: str, form: tuple[Any, ...], upload: tuple[Any, ...]) -> str:
+    """What was previewed, so that apply refuses a form edited since (it would apply an unseen change)."""
+    shown = upload if source == "upload" else form
+    return hashlib.sha256(json.dumps([source, *shown], default=str).encode()).hexdigest()[:32]
+
+
 def _decoded(contents: Any) -> bytes:
     if not isinstance(contents, str) or "," not in contents:
         raise MappingError("choose a CSV file to upload")
@@ -320,7 +328,8 @@ def show_preview(_clicks: Any, contents: Any, *state: Any) -> Any:
         proposal = _proposal(source, form, (contents, filename))
     except (MappingError, MappingInvalid) as error:
         return _problems(error), None
-    return _render(proposal), {"version": proposal.old.version, "source": source}
+    previewed = {"version": proposal.old.version, "source": source, "asked": _fingerprint(source, form, (contents,))}
+    return _render(proposal), previewed
 
 
 @callbacks(
@@ -337,8 +346,11 @@ def apply_change(_clicks: Any, reason: Any, previewed: Any, *state: Any) -> Any:
     if not isinstance(previewed, dict) or previewed.get("source") not in ("form", "upload"):
         return notice("Preview the change first.", "error")
     form, upload = state[: len(FORM)], state[len(FORM) :]
+    source = str(previewed["source"])
+    if previewed.get("asked") != _fingerprint(source, form, upload[:1]):
+        return notice("The change was edited after its preview: preview it again before applying.", "error")
     try:
-        proposal = _proposal(str(previewed["source"]), form, upload)
+        proposal = _proposal(source, form, upload)
         if proposal.old.version != previewed.get("version"):
             raise MappingConflict(mapping_store.CHANGED_MEANWHILE)
         applied = mapping_admin.commit(services().engine, proposal, user.username, request.remote_addr, reason)
