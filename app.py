@@ -108,7 +108,7 @@ def load(path: Path, replace: bool) -> None:
 
     settings = load_settings()
     try:
-        summary = load_file(path, settings, replace=replace, progress=True)
+        summary = load_file(path, settings, replace=replace, progress=True, managed_cdops=_managed_cdops(settings))
     except (ExtractUnusable, StoreBusy) as error:
         _fail(f"{error} (nothing was changed)")
     except KeyboardInterrupt:
@@ -118,6 +118,19 @@ def load(path: Path, replace: bool) -> None:
     _audit_load(settings, summary)
     click.echo(summary.describe())
     sys.exit(summary.exit_code)
+
+
+def _managed_cdops(settings: Any) -> tuple[Any, ...]:
+    """The CDOPs of the mapping administrators manage, if it has been seeded (the
+    extract may name a CDOP formed by a merger as the reviewer)."""
+    from dashboard import mapping_store, operational
+
+    if not settings.data_dir.exists():
+        return ()
+    engine = operational.connect(settings.operational_url)
+    if mapping_store.latest_revision(engine) is None:
+        return ()
+    return mapping_store.load(engine).cdops
 
 
 def _audit_load(settings: Any, summary: Any) -> None:

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from dashboard import audit, operational
+from queries.store import open_readonly
 from settings import REFERENCE_DIR
 from tests.conftest import TODAY
+from tests.extract_rows import row, write_csv
 from tests.test_cli import run_app
 
 LATER = (TODAY + timedelta(days=400)).isoformat()  # after any real "today" the suite runs on for a year
@@ -40,10 +42,24 @@ def test_a_merger_is_previewed_then_applied_with_a_reason(data_dir: Path) -> Non
     assert "retired by revision 2" in history.stdout and f"\t{LATER}\t" in history.stdout
     revisions = run_app(data_dir, "mapping", "history")
     assert "\tmerge\t" in revisions.stdout and "ICB clustering" in revisions.stdout
+    # a later extract may name the new CDOP as the reviewer; it is then named in the report
+    extract = write_csv(data_dir.parent / "x.csv", [row("SYN-EMCD-1", reviewing_cdop_code="EMCD")])
+    loaded = run_app(data_dir, "load", str(extract))
+    assert loaded.returncode == 0, loaded.stdout + loaded.stderr
+    conn = open_readonly(data_dir / "deaths.duckdb")
+    try:
+        names = conn.execute(
+            "SELECT DISTINCT reviewing_cdop_name FROM report_facts WHERE reviewing_cdop_code = 'EMCD'"
+        ).fetchall()
+        per_code = conn.execute("SELECT count(*) = count(DISTINCT cdop_code) FROM ref_cdops").fetchall()[0][0]
+    finally:
+        conn.close()
+    assert names == [("East Midlands CDOP",)] and per_code
     granted = run_app(data_dir, "users", "grant", "nobody", "EMCD")  # the new CDOP is known to the users commands
     assert granted.returncode == 2 and "no user 'nobody'" in granted.stderr
     engine = operational.connect(f"sqlite:///{data_dir / 'operational.sqlite'}")
-    entry = audit.recent(engine, event="admin_action")[0]
+    actions = [e for e in audit.recent(engine, event="admin_action") if e["detail"]["action"] != "load"]
+    entry = actions[0]
     assert entry["username"].startswith("cli:") and entry["detail"]["action"] == "mapping merge"
     assert entry["detail"]["reason"] == "ICB clustering" and entry["detail"]["revision"] == 2
 
