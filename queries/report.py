@@ -286,17 +286,22 @@ def counts_many(
 def counts_many_sql(
     scope: Scope, filters: Filters, breakdowns: Sequence[Sequence[str]]
 ) -> tuple[str, dict[str, object]]:
-    """The SQL ``counts_many`` runs: breakdowns that need the
-    same raw columns (or fewer) share one grouping of the rows, counted by
-    GROUPING SETS; the groups of breakdowns run side by side, each row tagged
-    with its breakdown's index as ``part``."""
+    """The SQL ``counts_many`` runs: breakdowns whose raw columns overlap share
+    one grouping of the rows (by all their columns), counted by GROUPING SETS;
+    the groups of breakdowns run side by side, each row tagged with its
+    breakdown's index as ``part``. Sharing a column is the test because one
+    scan of the rows costs more than a somewhat finer grouping (the reviewing
+    page's five breakdowns, all on site, reviewer or residence: 47 ms at 100x
+    in one grouping, 70 in three), while breakdowns with nothing in common
+    (age group, quarter) would multiply each other's groups."""
     clusters: list[tuple[list[str], list[int]]] = []  # (raw columns, breakdown indexes)
     needs = {i: _inner_columns(scope, filters, by) for i, by in enumerate(breakdowns)}
     for index in sorted(needs, key=lambda i: -len(needs[i])):
-        host = next((c for c in clusters if set(needs[index]) <= set(c[0])), None)
+        host = next((c for c in clusters if set(needs[index]) & set(c[0])), None)
         if host is None:
-            clusters.append((needs[index], [index]))
+            clusters.append((list(needs[index]), [index]))
         else:
+            host[0].extend(c for c in needs[index] if c not in host[0])
             host[1].append(index)
     parts, params = [], {}
     for inner, members in clusters:
