@@ -105,6 +105,7 @@ def layout() -> html.Div:
                 style=None if store_problem else {"display": "none"},
             ),
             dcc.Interval(id=ids.HEALTH_TIMER, interval=HEALTH_CHECK_MS),
+            dcc.Store(id=ids.SEEN_MARK),
             html.Nav(
                 className="nav",
                 **{"aria-label": "Views"},
