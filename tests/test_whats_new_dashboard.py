@@ -17,8 +17,8 @@ from dashboard import accounts, audit, ids, visits
 from dashboard.views import whatsnew as page
 from ingest.loader import load_rows
 from queries.store import open_readonly
-from settings import Settings
-from tests.conftest import settings_for, signed_in
+from settings import Settings, load_settings
+from tests.conftest import signed_in
 from tests.dash_client import DashClient
 from tests.extract_rows import row
 
@@ -65,10 +65,10 @@ def second_extract() -> list[dict[str, str]]:
 class World:
     """An app over its own store, with users who visited after the first load."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, **environ: str) -> None:
         from dashboard.app import create_app
 
-        self.settings = settings_for(folder)
+        self.settings = load_settings({"DATA_DIR": str(folder), **environ})
         load(self.settings, FIRST, "first")
         self.app = create_app(self.settings)
         self.app.server.config["TESTING"] = True
@@ -213,3 +213,19 @@ def test_the_case_list_shows_the_attention_flags(world: World) -> None:
     flagged = sorted(r["attention"] for r in rows if r["attention"])
     # the unassigned case and the reopened one were notified in May 2024, over a year before the as-at date
     assert flagged == ["No reviewing CDOP after 30 days; Review open over 12 months", "Review open over 12 months"]
+
+
+def test_the_flag_thresholds_come_from_the_settings(tmp_path: Path) -> None:
+    world = World(tmp_path / "instance", UNASSIGNED_FLAG_DAYS="400", OPEN_REVIEW_FLAG_MONTHS="36")
+    response = world.llr.client.get("/download/cases.csv")
+    flagged = sorted(
+        r["attention"] for r in csv.DictReader(io.StringIO(response.get_data(as_text=True))) if r["attention"]
+    )
+    assert flagged == ["No reviewing CDOP after 400 days"]  # 424 days; open 14 months, under 36
+
+
+@pytest.mark.parametrize(("name", "value"), [("UNASSIGNED_FLAG_DAYS", "thirty"), ("OPEN_REVIEW_FLAG_MONTHS", "0")])
+def test_a_bad_threshold_setting_stops_the_app_with_one_line(name: str, value: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        load_settings({name: value})
+    assert str(stopped.value).startswith(name) and "\n" not in str(stopped.value)

@@ -23,7 +23,8 @@ from ingest.loader import load_rows
 from ingest.synth_calibration import AS_AT
 from queries.store import open_readonly
 from settings import Settings, load_settings
-from tests.browser.conftest import LiveApp, Session, browsing, serve
+from tests.browser.conftest import LiveApp, Session, browsing, screenshot, serve
+from tests.browser.test_accessibility import scan
 from tests.extract_rows import row
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -166,6 +167,8 @@ def test_after_a_second_load_the_indicator_and_the_page_show_exactly_the_added_d
         assert numbers["changed_cases_listed"] == 0
         assert all(ref in table_text for ref in case_refs(app.settings, [r["case_id"] for r in ADDED["residents"]]))
         numbers["summary"] = llr.page.inner_text("#whatsnew-summary")
+        assert scan(llr, "what's new, after a second load") == []  # with the indicator showing
+        screenshot(llr.page, "whats-new")
 
         # mark seen: the list and the indicator clear for this user only
         llr.page.click("#whatsnew-mark")
