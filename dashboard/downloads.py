@@ -107,6 +107,8 @@ def register(server: Flask) -> None:
             return Response(stream, mimetype="text/csv", headers=headers)
         try:
             frame = AGGREGATES[name](view)
+        except newness.BadSince as error:
+            return jsonify(error=str(error)), 400
         finally:
             view.close()
         if suppress:

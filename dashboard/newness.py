@@ -58,6 +58,11 @@ def parse_since(raw: object, today: date) -> Since:
     return Since("date", day)
 
 
+def requested_since(view: View) -> Since:
+    """The period in the view's URL; BadSince if it is not usable (for the CSV, which cannot show a message)."""
+    return parse_since(first(view.params, "since"), date.today())
+
+
 def since_of(view: View) -> tuple[Since, str | None]:
     """The period in the view's URL, and a message if it was not usable (the default is used then)."""
     try:
@@ -72,7 +77,7 @@ def now() -> datetime:
 
 def user_mark(view: View) -> datetime:
     """The signed-in user's mark (set at their first visit to what the store then held)."""
-    return visits.mark_of(services().engine, view.user.id, whatsnew.latest_load(view.conn) or now())
+    return visits.mark_of(services().engine, view.user.id, lambda: whatsnew.latest_load(view.conn) or now())
 
 
 def cutoff(view: View, since: Since) -> datetime:
@@ -118,7 +123,6 @@ def new_list(view: View, since: Since) -> tuple[datetime, pl.DataFrame]:
 
 
 def csv_frame(view: View) -> pl.DataFrame:
-    """The "What's new" list as its CSV has it (the period from the URL; the default if unusable)."""
-    since, _message = since_of(view)
-    _moment, frame = new_list(view, since)
+    """The "What's new" list as its CSV has it; BadSince if the URL's period is not usable."""
+    _moment, frame = new_list(view, requested_since(view))
     return frame.drop("group_code")

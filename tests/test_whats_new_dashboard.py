@@ -152,12 +152,14 @@ def test_marking_seen_clears_the_list_for_that_user_only(world: World) -> None:
 
 def test_a_forged_mark_can_move_only_the_signed_in_users_own_mark_and_never_past_the_data(world: World) -> None:
     nurse_id = accounts.get_user_by_name(world.engine, NURSE[0]).id
-    nurse_mark = visits.mark_of(world.engine, nurse_id, datetime(2000, 1, 1))
+    nurse_mark = visits.mark_of(world.engine, nurse_id, lambda: datetime(2000, 1, 1))
     for forged in ("9999-12-31T00:00:00", "not a time", None, 12, ["x"], "2026-01-01T00:00:00+05:00"):
         world.mark(world.llr, forged, f"?user_id={nurse_id}&footprint=NCL")
-    assert visits.mark_of(world.engine, nurse_id, datetime(2000, 1, 1)) == nurse_mark
+    assert visits.mark_of(world.engine, nurse_id, lambda: datetime(2000, 1, 1)) == nurse_mark
     llr_id = accounts.get_user_by_name(world.engine, "llr").id
-    assert visits.mark_of(world.engine, llr_id, datetime(2000, 1, 1)) == world.newest_load()  # clamped to the data
+    assert (
+        visits.mark_of(world.engine, llr_id, lambda: datetime(2000, 1, 1)) == world.newest_load()
+    )  # clamped to the data
     assert world.count(world.nurse) == 4
 
 
@@ -181,6 +183,8 @@ def test_a_bad_since_gives_a_one_line_message_and_the_default_list(world: World,
     assert isinstance(message, str) and "\n" not in message and "Traceback" not in message
     assert message.endswith("Showing deaths new since your last visit.")
     assert len(listed_refs(shown)) == 4
+    download = world.llr.client.get(f"/download/whats-new.csv?since={since}")
+    assert download.status_code == 400 and download.get_json()["error"] == message.rsplit(" Showing", 1)[0]
 
 
 def test_choosing_a_bad_date_says_why_and_leaves_the_address_alone(world: World) -> None:
@@ -229,3 +233,18 @@ def test_a_bad_threshold_setting_stops_the_app_with_one_line(name: str, value: s
     with pytest.raises(SystemExit) as stopped:
         load_settings({name: value})
     assert str(stopped.value).startswith(name) and "\n" not in str(stopped.value)
+
+
+def test_a_mark_is_set_once_at_the_first_visit_and_only_ever_moves_forward(tmp_path: Path) -> None:
+    from dashboard import operational
+
+    engine = operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+    user = accounts.add_user(engine, *NURSE, "cdop", ["LLR"])
+    other = accounts.add_user(engine, "llr.doctor", "another long password 2", "cdop", ["LLR"])
+    first, later, newest = datetime(2025, 1, 1), datetime(2025, 2, 1), datetime(2025, 3, 1)
+    assert visits.mark_of(engine, user.id, lambda: first) == first
+    assert visits.mark_of(engine, user.id, lambda: newest) == first  # set once, at the first visit
+    assert visits.mark_seen(engine, user.id, newest) == newest
+    assert visits.mark_seen(engine, user.id, later) == newest  # an older list does not move it back
+    assert visits.mark_of(engine, other.id, lambda: later) == later  # each user has their own
+    assert visits.mark_of(engine, user.id, lambda: first) == newest

@@ -4,7 +4,7 @@ grouped so that the ones a local panel may not know about come first; and the
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import polars as pl
@@ -145,7 +145,7 @@ def summary_text(frame: pl.DataFrame, scope_label: str, when: str) -> str:
     )
 
 
-def attention_section(counts: dict[str, int], labels: dict[str, str], rule_day: Any) -> list[Any]:
+def attention_section(counts: dict[str, int], labels: dict[str, str], rule_day: date) -> list[Any]:
     explained = {
         "unassigned": "no reviewing CDOP assigned",
         "elsewhere": "reviewed by a CDOP that is neither where the child lived nor one whose footprint holds the "
