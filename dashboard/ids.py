@@ -25,6 +25,7 @@ STORE_MESSAGE = "store-message"
 HEALTH_TIMER = "health-timer"
 NEW_COUNT = "new-count"  # the indicator in the navigation
 SEEN_MARK = "seen-mark"  # set when the user marks "What's new" as seen: the indicator follows it
+FOOTPRINT_KEY = "footprint-key"  # the URL's footprint alone: the indicator follows it, not every filter
 
 # The multi-select filters: component id -> (URL parameter, label).
 FILTER_DROPDOWNS: dict[str, tuple[str, str]] = {

@@ -106,6 +106,7 @@ def layout() -> html.Div:
             ),
             dcc.Interval(id=ids.HEALTH_TIMER, interval=HEALTH_CHECK_MS),
             dcc.Store(id=ids.SEEN_MARK),
+            dcc.Store(id=ids.FOOTPRINT_KEY, data=""),
             html.Nav(
                 className="nav",
                 **{"aria-label": "Views"},

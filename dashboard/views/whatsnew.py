@@ -281,15 +281,33 @@ def _moment(value: Any) -> datetime | None:
     return moment.replace(tzinfo=None) if moment.tzinfo is None else None
 
 
+# The indicator depends on the footprint, not on the other filters: copy the
+# URL's footprint into a store in the browser, changing it only when it
+# changes, so a filter change costs no request for the indicator.
+callbacks.clientside(
+    """
+    function(search, current) {
+        const footprint = new URLSearchParams(search || '').get('footprint') || '';
+        return footprint === current ? window.dash_clientside.no_update : footprint;
+    }
+    """,
+    Output(ids.FOOTPRINT_KEY, "data"),
+    Input(ids.URL, "search"),
+    State(ids.FOOTPRINT_KEY, "data"),
+)
+
+
 @callbacks(
     Output(NAV, "children"),
     Input(ids.URL, "pathname"),
-    Input(ids.URL, "search"),
+    Input(ids.FOOTPRINT_KEY, "data"),
     Input(ids.SEEN_MARK, "data"),
+    State(ids.URL, "search"),
 )
-def indicator(_path: Any, search: Any, _seen: Any) -> list[Any]:
+def indicator(_path: Any, _footprint: Any, _seen: Any, search: Any) -> list[Any]:
     """The navigation's "What's new" link, with how many deaths in the user's
-    footprint are new since their last visit: on every page."""
+    footprint are new since their last visit: on every page. The footprint is
+    taken from the URL and checked on the server like every other value."""
     view = view_for(search)
     try:
         count = newness.new_count(view)

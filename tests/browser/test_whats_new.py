@@ -25,6 +25,7 @@ from queries.store import open_readonly
 from settings import Settings, load_settings
 from tests.browser.conftest import LiveApp, Session, browsing, screenshot, serve
 from tests.browser.test_accessibility import scan
+from tests.browser.test_flows import choose
 from tests.extract_rows import row
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -119,11 +120,17 @@ def test_after_a_second_load_the_indicator_and_the_page_show_exactly_the_added_d
 ) -> None:
     app, first = two_loads
     numbers: dict[str, object] = {}
-    with browsing(browser, app) as llr, browsing(browser, app) as nurse, browsing(browser, app) as ncl:
+    with (
+        browsing(browser, app) as llr,
+        browsing(browser, app) as nurse,
+        browsing(browser, app) as ncl,
+        browsing(browser, app) as admin,
+    ):
         # first visits, after the first load: nothing is new yet
         sign_in(llr, "llr")
         sign_in(nurse, *NURSE)
         sign_in(ncl, "ncl")
+        sign_in(admin, "admin")
         numbers["indicator_after_first_load"] = {
             "llr": indicator(llr),
             "llr.nurse": indicator(nurse),
@@ -141,6 +148,15 @@ def test_after_a_second_load_the_indicator_and_the_page_show_exactly_the_added_d
         expected = sum(len(rows) for rows in ADDED.values())
         numbers["indicator_after_second_load"] = {"llr": indicator(llr)}
         assert numbers["indicator_after_second_load"]["llr"] == expected == 9
+
+        # a filter change does not ask the server for the indicator again (it follows the footprint only)
+        posted: list[str] = []
+        llr.page.on(
+            "request", lambda r: posted.append(r.post_data or "") if "_dash-update-component" in r.url else None
+        )
+        choose(llr, "filter-age", "0-27 days")
+        assert posted and not any("nav-whatsnew.children" in body for body in posted)
+        assert indicator(llr) == expected
 
         llr.page.click("#nav-whatsnew")
         llr.page.wait_for_selector(".whatsnew-group table")
@@ -186,7 +202,18 @@ def test_after_a_second_load_the_indicator_and_the_page_show_exactly_the_added_d
             "ncl": indicator(ncl),
         }
         assert numbers["indicator_after_llr_marked_seen"] == {"llr": 0, "llr.nurse": 9, "ncl": len(ADDED_ELSEWHERE)}
-        for session in (llr, nurse, ncl):
+        # an administrator's indicator follows the footprint chosen (all England, then one CDOP)
+        admin.goto("/", "#overview-trust .main-svg")
+        admin.page.wait_for_selector("#new-count")
+        england = indicator(admin)
+        choose(admin, "footprint", "North Central London CDOP")
+        admin.page.wait_for_function("() => document.querySelector('#new-count')?.innerText.startsWith('2')")
+        numbers["admin_indicator"] = {"All England": england, "North Central London CDOP": indicator(admin)}
+        assert numbers["admin_indicator"] == {
+            "All England": expected + len(ADDED_ELSEWHERE),
+            "North Central London CDOP": 2,
+        }
+        for session in (llr, nurse, ncl, admin):
             assert session.console_errors == []
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "whats_new.json").write_text(json.dumps(numbers, indent=2))
