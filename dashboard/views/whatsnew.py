@@ -227,7 +227,7 @@ def choose_since(*values: Any) -> tuple[Any, ...]:
     view = view_for(search)
     try:
         try:
-            since = newness.parse_since(raw, datetime.now().date())
+            since = newness.parse_since(raw, date.today())
         except newness.BadSince as error:
             return no_update, str(error), None
         query = view.query(since=since.param)
