@@ -72,6 +72,7 @@ HUGE = "R" * 100_000
 FORGED_SEARCHES = [
     "?trust=RBS&trust=RP4&site=RBS25&site=RP401",
     "?footprint=ENGLAND",
+    "?since=2008-04-01&footprint=NCL&user_id=1&user=ncl",  # What's new: every arrival, another footprint, another user
     "?footprint=NCL&trust=RP4",
     "?footprint=ALL",
     "?reviewer=NCL&reviewer=KMED&residence=footprint",
@@ -241,6 +242,8 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
                         "grain",
                         "split",
                         "suppress",
+                        "since",
+                        "user_id",
                         "zz",
                     ]
                 ),
@@ -254,7 +257,8 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
     )
 )
 def test_fuzzed_query_strings_never_fail_or_leak(client: DashClient, markers: dict[str, set[str]], search: str) -> None:
-    for output in ("filter-summary.children", "overview-headline.children", "review-headline.children"):
+    outputs = ("filter-summary.children", "overview-headline.children", "review-headline.children")
+    for output in (*outputs, "whatsnew-summary.children", "nav-whatsnew.children"):
         response = client.call(output, {"url.search": search}, changed=["url.search"])
         assert response.status_code in (200, 204), (search, response.status_code)
         assert leaked(response.get_data(as_text=True), markers) == []
