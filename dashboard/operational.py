@@ -1,4 +1,4 @@
-"""The operational store: users, their CDOP grants and the audit log.
+"""The operational store: users, their CDOP grants, "last visit" marks and the audit log.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
 by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
@@ -55,6 +55,17 @@ sessions = Table(
     Column("last_seen_at", DateTime, nullable=False),
     Column("ended_at", DateTime),
     Column("ended_reason", String(20)),
+)
+
+# Each user's "last visit": deaths that entered the deaths store after
+# ``seen_up_to`` are new to them. Set at their first visit, moved only when
+# they mark the "What's new" list as seen.
+visit_marks = Table(
+    "visit_marks",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("seen_up_to", DateTime, nullable=False),  # UTC, a load's finish time
+    Column("marked_at", DateTime, nullable=False),  # UTC, when the mark was last set
 )
 
 audit_log = Table(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.views import about, audit_log, cases, overview, reviewing, trends, trusts
+from dashboard.views import about, audit_log, cases, overview, reviewing, trends, trusts, whatsnew
 
-VIEWS: tuple[ModuleType, ...] = (overview, trusts, reviewing, trends, cases, about, audit_log)
+VIEWS: tuple[ModuleType, ...] = (overview, whatsnew, trusts, reviewing, trends, cases, about, audit_log)
 BY_PATH: dict[str, ModuleType] = {view.PATH: view for view in VIEWS}
 
 

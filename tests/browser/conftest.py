@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,11 +53,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """`python app.py` on its own synthetic store, as a person would start it."""
-    settings = load_settings({"DATA_DIR": str(tmp_path_factory.mktemp("browser-store"))})
-    build_demo_store(settings, seed=7, scale=0.3, progress=False)
+@contextmanager
+def serve(settings: Settings) -> Iterator[LiveApp]:
+    """`python app.py` on the store in ``settings``, on a free loopback port, until the block ends."""
     port = _free_port()
     env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PORT": str(port), "HOST": "127.0.0.1"}
     log = (settings.data_dir / "server.log").open("w")  # a file, not a pipe: a full pipe would stall the server
@@ -76,10 +75,21 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
                     f"the app did not start: {(settings.data_dir / 'server.log').read_text()[-2000:]}"
                 ) from None
             time.sleep(0.3)
-    yield LiveApp(base=base, settings=settings)
-    server.terminate()
-    server.wait(timeout=15)
-    log.close()
+    try:
+        yield LiveApp(base=base, settings=settings)
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
+    """`python app.py` on its own synthetic store, as a person would start it."""
+    settings = load_settings({"DATA_DIR": str(tmp_path_factory.mktemp("browser-store"))})
+    build_demo_store(settings, seed=7, scale=0.3, progress=False)
+    with serve(settings) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
@@ -131,17 +141,26 @@ class Session:
 
 @pytest.fixture
 def session(browser: Browser, live: LiveApp) -> Iterator[Session]:
+    with browsing(browser, live) as current:
+        yield current
+
+
+@contextmanager
+def browsing(browser: Browser, app: LiveApp) -> Iterator[Session]:
+    """A fresh browser context (no cookies) on ``app``, watching the console and Dash's callbacks."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    current = Session(page=page, base=live.base)
+    current = Session(page=page, base=app.base)
     page.on("console", lambda message: _note(current, message))
     page.on("pageerror", lambda error: current.console_errors.append(f"page error: {error}"))
     is_callback = "/_dash-update-component"
     page.on("request", lambda request: current.track(1) if is_callback in request.url else None)
     page.on("requestfinished", lambda request: current.track(-1) if is_callback in request.url else None)
     page.on("requestfailed", lambda request: current.track(-1) if is_callback in request.url else None)
-    yield current
-    context.close()
+    try:
+        yield current
+    finally:
+        context.close()
 
 
 def _note(session: Session, message: ConsoleMessage) -> None:
