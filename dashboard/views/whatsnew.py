@@ -101,8 +101,9 @@ def layout(**_query: Any) -> html.Div:
                     ),
                     html.P(id=ids.WHATSNEW_MARK_STATUS, role="status"),
                     html.P(
-                        "The filters above do not narrow this list: it always holds every new death in your "
-                        "footprint, so marking it as seen never passes over one you were not shown. Days since "
+                        "The report's filters do not apply here (so they are hidden): this list always holds every "
+                        "new death in your footprint, so marking it as seen never passes over one you were not "
+                        "shown. Days since "
                         "notification, and the attention flags, are counted to the data's as-at date.",
                         className="hint",
                     ),
