@@ -21,6 +21,10 @@ class Settings:
     session_idle_minutes: int = 30
     session_max_hours: int = 12
     trusted_proxy: bool = False  # behind a reverse proxy that sets X-Forwarded-Proto/-For
+    # attention flags: a death still without a reviewing CDOP this many days
+    # after notification; a review still open this many months after notification
+    unassigned_flag_days: int = 30
+    open_review_flag_months: int = 12
     fixed_today: date | None = None  # the demo's "today" (tests of scheduled mapping changes); never real data
 
     @property
@@ -55,18 +59,23 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         session_idle_minutes=_int(env, "SESSION_IDLE_MINUTES", 30),
         session_max_hours=_int(env, "SESSION_MAX_HOURS", 12),
         trusted_proxy=env.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
+        unassigned_flag_days=_int(env, "UNASSIGNED_FLAG_DAYS", 30, low=1),
+        open_review_flag_months=_int(env, "OPEN_REVIEW_FLAG_MONTHS", 12, low=1),
         fixed_today=_day(env, "FIXED_TODAY"),
     )
 
 
-def _int(env: os._Environ[str] | dict[str, str], name: str, default: int) -> int:
+def _int(env: os._Environ[str] | dict[str, str], name: str, default: int, low: int | None = None) -> int:
     raw = env.get(name, "")
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise SystemExit(f"{name} must be a whole number, not {raw!r}") from None
+    if low is not None and value < low:
+        raise SystemExit(f"{name} must be at least {low}, not {value}")
+    return value
 
 
 def _day(env: os._Environ[str] | dict[str, str], name: str) -> date | None:

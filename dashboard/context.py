@@ -31,6 +31,7 @@ from queries.scope import Scope, UnknownCdop, cdop_scope, cdops_in_force, englan
 from settings import Settings
 
 ENGLAND = "ENGLAND"
+PAGE_PARAMS = ("grain", "split", "since")  # a page's own settings, kept in its links
 ALL_MINE = "ALL"
 CACHE_SIZE = 512
 T = TypeVar("T")
@@ -104,12 +105,12 @@ class View:
     def query(self, **view_params: str | None) -> str:
         """The canonical query string of this view (cleaned filters, footprint and
         any page settings), for links, downloads and the URL."""
-        kept = {name: first(self.params, name) for name in ("grain", "split")}
+        kept = {name: first(self.params, name) for name in PAGE_PARAMS}
         return build_query(self.filters, {"footprint": self._footprint_param(), **kept, **view_params})
 
     def with_filters(self, **changes: object) -> str:
         """The query string of this view with some filters replaced."""
-        kept = {name: first(self.params, name) for name in ("grain", "split")}
+        kept = {name: first(self.params, name) for name in PAGE_PARAMS}
         return build_query(replace(self.filters, **changes), {"footprint": self._footprint_param(), **kept})
 
     def _footprint_param(self) -> str | None:

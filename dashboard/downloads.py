@@ -14,7 +14,7 @@ import polars as pl
 from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine
 
-from dashboard import audit
+from dashboard import audit, newness
 from dashboard.context import View, services, signed_in_user, view_for
 from dashboard.text import period_label, slug
 from dashboard.urlstate import first
@@ -22,6 +22,7 @@ from dashboard.views.audit_log import EVENTS as AUDIT_EVENTS
 from dashboard.views.audit_log import events_frame
 from queries import report
 from queries.export import neutralise_formulas
+from queries.flags import AttentionRule
 
 SUPPRESS_BELOW = 5
 
@@ -54,8 +55,10 @@ AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
     "site-by-review-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "review_group"]),
     "site-by-residence-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "residence_group"]),
     "trend": _trend,
+    "whats-new": newness.csv_frame,  # a list of deaths, not counts: never suppressed
 }
 DOWNLOADS = ("cases", *AGGREGATES)
+LISTS = ("cases", "whats-new")
 
 
 def suppress_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
@@ -76,6 +79,8 @@ def csv_text(frame: pl.DataFrame, header: bool = True) -> str:
 
 def filename(view: View, name: str) -> str:
     period = period_label(view.filters, view.options)
+    if name == "whats-new":  # a weekly record is named by the period it covers and the day it was taken
+        period = newness.since_of(view)[0].param or "since-last-visit"
     who = view.scope.cdop_codes[0] if len(view.scope.cdop_codes) == 1 else slug(view.scope.label)
     return f"{who}_{name}_{slug(period)}_{date.today():%Y%m%d}.csv"
 
@@ -88,7 +93,7 @@ def register(server: Flask) -> None:
         if name not in DOWNLOADS:
             return jsonify(error=f"no download called {name!r}"), 404
         view = view_for(request.query_string.decode("utf-8", "replace"))
-        suppress = first(view.params, "suppress") == "1" and name != "cases"
+        suppress = first(view.params, "suppress") == "1" and name not in LISTS
         headers = {
             "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
             "Cache-Control": "no-store",
@@ -98,10 +103,12 @@ def register(server: Flask) -> None:
         user = view.user.username
         detail = {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
         if name == "cases":
-            stream = _stream_cases(view, svc.engine, user, request.remote_addr, detail)
+            stream = _stream_cases(view, newness.rule_for(view), svc.engine, user, request.remote_addr, detail)
             return Response(stream, mimetype="text/csv", headers=headers)
         try:
             frame = AGGREGATES[name](view)
+        except newness.BadSince as error:
+            return jsonify(error=str(error)), 400
         finally:
             view.close()
         if suppress:
@@ -129,13 +136,13 @@ def _audit_log() -> Response | tuple[Response, int]:
 
 
 def _stream_cases(
-    view: View, engine: Engine, user: str, remote: str | None, detail: dict[str, object]
+    view: View, rule: AttentionRule, engine: Engine, user: str, remote: str | None, detail: dict[str, object]
 ) -> Iterator[str]:
     """Runs after the request handler has returned: everything it needs is passed in."""
     rows = 0
     try:
         header = True
-        for batch in report.iter_cases(view.conn, view.scope, view.filters):
+        for batch in report.iter_cases(view.conn, view.scope, view.filters, rule=rule):
             rows += batch.height
             yield csv_text(batch, header=header)
             header = False

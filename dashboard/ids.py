@@ -25,6 +25,9 @@ FILTER_BAR = "filter-bar"
 FILTER_OPTIONS_KEY = "filter-options-key"
 STORE_MESSAGE = "store-message"
 HEALTH_TIMER = "health-timer"
+NEW_COUNT = "new-count"  # the indicator in the navigation
+SEEN_MARK = "seen-mark"  # set when the user marks "What's new" as seen: the indicator follows it
+FOOTPRINT_KEY = "footprint-key"  # the URL's footprint alone: the indicator follows it, not every filter
 
 # The multi-select filters: component id -> (URL parameter, label).
 FILTER_DROPDOWNS: dict[str, tuple[str, str]] = {
@@ -72,6 +75,20 @@ TREND_CHART = "trend-chart"
 CASES_GRID = "cases-grid"
 CASES_GRID_BOX = "cases-grid-box"
 CASES_COUNT = "cases-count"
+
+# what's new
+WHATSNEW_SINCE = "whatsnew-since"
+WHATSNEW_DATE = "whatsnew-date"
+WHATSNEW_DATE_GO = "whatsnew-date-go"
+WHATSNEW_DATE_MESSAGE = "whatsnew-date-message"
+WHATSNEW_MESSAGE = "whatsnew-message"
+WHATSNEW_SUMMARY = "whatsnew-summary"
+WHATSNEW_DOWNLOAD = "whatsnew-download"
+WHATSNEW_LIST = "whatsnew-list"
+WHATSNEW_ATTENTION = "whatsnew-attention"
+WHATSNEW_AS_OF = "whatsnew-as-of"
+WHATSNEW_MARK = "whatsnew-mark"
+WHATSNEW_MARK_STATUS = "whatsnew-mark-status"
 
 # about
 ABOUT_FACTS = "about-facts"

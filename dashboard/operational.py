@@ -1,4 +1,4 @@
-"""The operational store: users, their CDOP grants, the audit log and the
+"""The operational store: users, their CDOP grants, "last visit" marks, the audit log and the
 trust-to-CDOP mapping's history.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
@@ -26,6 +26,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -57,6 +58,17 @@ sessions = Table(
     Column("last_seen_at", DateTime, nullable=False),
     Column("ended_at", DateTime),
     Column("ended_reason", String(20)),
+)
+
+# Each user's "last visit": deaths that entered the deaths store after
+# ``seen_up_to`` are new to them. Set at their first visit, moved only when
+# they mark the "What's new" list as seen.
+visit_marks = Table(
+    "visit_marks",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("seen_up_to", DateTime, nullable=False),  # UTC, a load's finish time
+    Column("marked_at", DateTime, nullable=False),  # UTC, when the mark was last set
 )
 
 audit_log = Table(
@@ -145,5 +157,17 @@ def connect(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
-    metadata.create_all(engine)
+    _create_tables(engine)
     return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables. Workers starting together race between "does it exist?"
+    and "create it": the loser is told the table already exists, and simply checks again."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except DBAPIError as error:
+            if "already exists" not in str(error) or attempt == attempts - 1:
+                raise

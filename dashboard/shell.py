@@ -103,6 +103,8 @@ def layout() -> html.Div:
                 style=None if store_problem else {"display": "none"},
             ),
             dcc.Interval(id=ids.HEALTH_TIMER, interval=HEALTH_CHECK_MS),
+            dcc.Store(id=ids.SEEN_MARK),
+            dcc.Store(id=ids.FOOTPRINT_KEY, data=""),
             html.Nav(
                 className="nav",
                 **{"aria-label": "Views"},

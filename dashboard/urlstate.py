@@ -22,8 +22,8 @@ FILTER_PARAMS: dict[str, str] = {
     "residence": "residence_groups",
     "status": "review_statuses",
 }
-SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "suppress"}
-VIEW_PARAMS = ("footprint", "grain", "split")  # not filters, but part of what a view shows
+SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "since", "suppress"}
+VIEW_PARAMS = ("footprint", "grain", "split", "since")  # not filters, but part of what a view shows
 MAX_QUERY_LENGTH = 4000
 MAX_FIELDS = 300
 

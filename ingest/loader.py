@@ -124,7 +124,6 @@ def load_rows(
         load_id = int(conn.execute("SELECT coalesce(max(load_id), 0) + 1 FROM load_runs").fetchall()[0][0])
         new, updated, unchanged = _upsert(conn, validated.good, load_id)
         _quarantine(conn, validated.rejected, load_id)
-        refresh_report_facts(conn)
         conn.execute(
             "INSERT INTO load_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -140,6 +139,7 @@ def load_rows(
                 synthetic,
             ],
         )
+        refresh_report_facts(conn)  # after load_runs: each case carries the time its first load finished
         set_meta(conn, "data_as_at", as_at.isoformat())
     report = _write_report(settings, validated, load_id) if validated.rejected.height else None
     return LoadSummary(
@@ -205,24 +205,30 @@ def _upsert(conn: duckdb.DuckDBPyConnection, good: pl.DataFrame, load_id: int) -
         FROM staged AS s LEFT JOIN deaths AS d USING (case_id)
         """
     ).fetchall()[0]
+    # a changed case is replaced, but keeps the load that first brought it in
     conn.execute(
         """
-        DELETE FROM deaths WHERE case_id IN (
-            SELECT s.case_id FROM staged AS s JOIN deaths AS d USING (case_id) WHERE d.row_hash <> s.row_hash)
+        CREATE OR REPLACE TEMP TABLE replaced AS
+        SELECT d.case_id, d.first_load_id FROM staged AS s JOIN deaths AS d USING (case_id)
+        WHERE d.row_hash <> s.row_hash
         """
     )
+    conn.execute("DELETE FROM deaths WHERE case_id IN (SELECT case_id FROM replaced)")
     conn.execute(
         """
         INSERT INTO deaths BY NAME
         SELECT s.* EXCLUDE (case_id), s.case_id,
                'C' || upper(substr(sha256(? || s.case_id), 1, 10)) AS case_ref,
-               ? AS load_id
+               ? AS load_id,
+               coalesce(k.first_load_id, ?) AS first_load_id
         FROM staged AS s ANTI JOIN deaths AS d USING (case_id)
+        LEFT JOIN replaced AS k USING (case_id)
         ORDER BY s.date_of_death
         """,
-        [salt, load_id],
+        [salt, load_id, load_id],
     )
     conn.execute("DROP TABLE staged")
+    conn.execute("DROP TABLE replaced")
     return int(new), int(updated), int(unchanged)
 
 

@@ -11,7 +11,7 @@ import duckdb
 
 from queries import codes
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);
@@ -60,7 +60,8 @@ CREATE TABLE IF NOT EXISTS deaths (
     category_of_death TINYINT,
     financial_year SMALLINT NOT NULL,
     row_hash UBIGINT NOT NULL,
-    load_id INTEGER NOT NULL
+    load_id INTEGER NOT NULL,  -- the load that last wrote the case
+    first_load_id INTEGER NOT NULL  -- the load that brought it into the store (kept by later updates)
 );
 
 CREATE TABLE IF NOT EXISTS load_runs (
@@ -102,10 +103,24 @@ SELECT r.case_ref, r.date_of_death, r.financial_year,
            ELSE 'not_known'
        END AS residence_class,
        r.reviewing_cdop_code,
-       c.cdop_name AS reviewing_cdop_name, r.review_status
+       c.cdop_name AS reviewing_cdop_name, r.review_status, r.notification_date,
+       lr.finished_at AS first_loaded_at,
+       -- reviewed by a CDOP that is neither where the child lived nor one whose
+       -- footprint holds the hospital (CDOPs that merged count as their successor)
+       coalesce(
+           c.current_code NOT IN (
+               SELECT rc.current_code FROM ref_cdop_las AS l JOIN ref_cdops AS rc USING (cdop_code)
+               WHERE l.la_code = r.residence_la_code
+               UNION
+               SELECT hc.current_code FROM ref_footprint AS fp JOIN ref_cdops AS hc USING (cdop_code)
+               WHERE fp.trust_code = r.trust_code
+           ),
+           false
+       ) AS reviewer_elsewhere
 FROM report_deaths AS r
 JOIN ref_trusts AS t ON t.trust_code = r.trust_code
 LEFT JOIN ref_cdops AS c ON c.cdop_code = r.reviewing_cdop_code
+LEFT JOIN load_runs AS lr ON lr.load_id = r.first_load_id
 ORDER BY r.trust_code, r.date_of_death
 """
 
@@ -114,8 +129,19 @@ def refresh_report_facts(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(REPORT_FACTS)
 
 
+# Stores made before schema 4 lack ``first_load_id``: the best that is known
+# of their cases is the load that last wrote them (exact for a case never updated).
+MIGRATE = """
+ALTER TABLE deaths ADD COLUMN IF NOT EXISTS first_load_id INTEGER;
+UPDATE deaths SET first_load_id = load_id WHERE first_load_id IS NULL;
+"""
+
+
 def create_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables, or bring a store made by an earlier version up to
+    this one (run by every load, in the load's own transaction)."""
     conn.execute(TABLES)
+    conn.execute(MIGRATE)
     conn.execute(REPORT_VIEW)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 

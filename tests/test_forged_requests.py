@@ -72,6 +72,7 @@ HUGE = "R" * 100_000
 FORGED_SEARCHES = [
     "?trust=RBS&trust=RP4&site=RBS25&site=RP401",
     "?footprint=ENGLAND",
+    "?since=2008-04-01&footprint=NCL&user_id=1&user=ncl",  # What's new: every arrival, another footprint, another user
     "?footprint=NCL&trust=RP4",
     "?footprint=ALL",
     "?reviewer=NCL&reviewer=KMED&residence=footprint",
@@ -133,6 +134,9 @@ def test_the_attack_covers_every_server_callback(client: DashClient) -> None:
     assert len(callbacks) >= 12
     inputs = {f"{i['id']}.{i['property']}" for d in callbacks for i in d["inputs"]}
     assert {"url.search", "url.pathname", "cases-grid.getRowsRequest", "overview-trust.clickData"} <= inputs
+    assert {"whatsnew-mark.n_clicks", "whatsnew-date-go.n_clicks", "seen-mark.data"} <= inputs  # What's new
+    states = {f"{s['id']}.{s['property']}" for d in callbacks for s in d.get("state", [])}
+    assert {"whatsnew-as-of.data", "whatsnew-date.value"} <= states
 
 
 def forged_bodies(client: DashClient) -> list[tuple[str, dict[str, Any]]]:
@@ -238,6 +242,8 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
                         "grain",
                         "split",
                         "suppress",
+                        "since",
+                        "user_id",
                         "zz",
                     ]
                 ),
@@ -251,7 +257,8 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
     )
 )
 def test_fuzzed_query_strings_never_fail_or_leak(client: DashClient, markers: dict[str, set[str]], search: str) -> None:
-    for output in ("overview-headline.children", "review-headline.children", "about-facts.children"):
+    outputs = ("overview-headline.children", "review-headline.children", "about-facts.children")
+    for output in (*outputs, "whatsnew-summary.children", "nav-whatsnew.children"):
         response = client.call(output, {"url.search": search}, changed=["url.search"])
         assert response.status_code in (200, 204), (search, response.status_code)
         assert leaked(response.get_data(as_text=True), markers) == []

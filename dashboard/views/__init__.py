@@ -16,10 +16,12 @@ from dashboard.views import (
     reviewing,
     trends,
     trusts,
+    whatsnew,
 )
 
 VIEWS: tuple[ModuleType, ...] = (
     overview,
+    whatsnew,
     trusts,
     reviewing,
     trends,

@@ -29,6 +29,7 @@ EVENTS = {
     "logout": "Sign-outs",
     "page_view": "Page views",
     "download": "Downloads",
+    "mark_seen": "Marked What's new as seen",
     "forbidden": "Refused access",
     "admin_action": "Administrator actions",
 }

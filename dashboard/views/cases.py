@@ -13,6 +13,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.clicks import download_href
 from dashboard.context import view_for
 from dashboard.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.newness import rule_for
 from dashboard.text import number, period_label
 from queries import report
 
@@ -49,6 +50,7 @@ COLUMNS = [
     {"field": "reviewing_cdop", "headerName": "Reviewing CDOP", "width": 260, **TEXT_FILTER},
     {"field": "review_status", "headerName": "Review status", "width": 150},
     {"field": "expected_death", "headerName": "Expected", "width": 120},
+    {"field": "attention", "headerName": "Attention", "width": 320},
 ]
 PAGE_SIZE = 100
 
@@ -80,7 +82,9 @@ def layout(**_query: Any) -> html.Div:
             html.H1("Cases"),
             html.P(
                 "One row per death, with a pseudonymous case reference. Sort by any column; filter the case, "
-                "trust, hospital, reviewing CDOP and date columns from their column menus.",
+                "trust, hospital, reviewing CDOP and date columns from their column menus. The Attention column "
+                "flags deaths with no reviewing CDOP long after notification, a reviewer that is neither the "
+                "child's home CDOP nor the hospital's, and reviews open long past the usual time (see What's new).",
                 className="lede",
             ),
             html.Div(
@@ -148,6 +152,7 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
             limit=limit,
             offset=start,
             column_filters=column_filters,
+            rule=rule_for(view),
         )
         total = report.case_count(view.conn, view.scope, view.filters, column_filters)
     finally:

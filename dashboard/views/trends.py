@@ -124,10 +124,12 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         split_label = SPLIT_LABELS.get(split or "")
         by = f", by {SPLITS[split].lower()}" if split else ""
         title = f"Deaths in hospital by {GRAINS[grain].lower()}{by}, {period}"
-        totals = frame.group_by("period", maintain_order=True).agg(pl.col("deaths").sum())
-        peak = totals.sort("deaths", descending=True).row(0) if totals.height else None
+        totals: dict[str, int] = {}  # a few dozen rows: plain Python beats polars' per-call cost
+        for label, deaths in zip(frame["period"].to_list(), frame["deaths"].to_list(), strict=True):
+            totals[label] = totals.get(label, 0) + deaths
+        peak = max(totals.items(), key=lambda item: item[1]) if totals else None  # the first of equals
         summary = (
-            f"{totals.height} periods; the most deaths ({peak[1]:,}) in {peak[0]}."
+            f"{len(totals)} periods; the most deaths ({peak[1]:,}) in {peak[0]}."
             if peak
             else "No deaths in this period."
         )

@@ -110,15 +110,19 @@ def crumbs(items: list[tuple[str, str]]) -> html.Ol:
 
 def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     """Rows of the level, a column per age group, and a total."""
-    if frame.height == 0:
-        return pl.DataFrame({label: [], "Total": []}, schema={label: pl.String, "Total": pl.Int64})
-    wide = frame.pivot(on="age_group_label", index=label, values="deaths", aggregate_function="sum").fill_null(0)
-    present = [a for a in codes.AGE_GROUPS.values() if a in wide.columns]
-    return (
-        wide.select(label, *present)
-        .with_columns(pl.sum_horizontal(present).alias("Total"))
-        .sort("Total", descending=True)
-    )
+    # a few hundred cells at most: plain Python beats a polars pivot's fixed cost (1 ms)
+    cells: dict[str, dict[str, int]] = {}
+    for row, age, deaths in zip(*(frame[c].to_list() for c in (label, "age_group_label", "deaths")), strict=True):
+        cells.setdefault(row, {})
+        cells[row][age] = cells[row].get(age, 0) + deaths
+    present = [a for a in codes.AGE_GROUPS.values() if any(a in ages for ages in cells.values())]
+    rows = sorted(cells.items(), key=lambda item: -sum(item[1].values()))  # stable: ties keep their order
+    columns = {
+        label: [name for name, _ in rows],
+        **{age: [ages.get(age, 0) for _, ages in rows] for age in present},
+        "Total": [sum(ages.values()) for _, ages in rows],
+    }
+    return pl.DataFrame(columns, schema={label: pl.String, **dict.fromkeys(present, pl.Int64), "Total": pl.Int64})
 
 
 @callbacks(

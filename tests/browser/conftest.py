@@ -54,11 +54,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings, **env_extra: str) -> Iterator[str]:
-    """`python app.py` on ``settings``' data folder, as a person would start it; yields its base URL."""
+def serve(settings: Settings, **env_extra: str) -> Iterator[LiveApp]:
+    """`python app.py` on the store in ``settings``, on a free loopback port, until the block ends
+    (``env_extra``: more settings, e.g. the demo's FIXED_TODAY)."""
     port = _free_port()
     env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PORT": str(port), "HOST": "127.0.0.1", **env_extra}
-    log_path = settings.data_dir / f"server-{port}.log"
+    log_path = settings.data_dir / f"server-{port}.log"  # two apps may serve one store
     log = log_path.open("w")  # a file, not a pipe: a full pipe would stall the server
     server = subprocess.Popen(
         [sys.executable, "app.py"], cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
@@ -75,7 +76,7 @@ def serve(settings: Settings, **env_extra: str) -> Iterator[str]:
                 raise RuntimeError(f"the app did not start: {log_path.read_text()[-2000:]}") from None
             time.sleep(0.3)
     try:
-        yield base
+        yield LiveApp(base=base, settings=settings)
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -84,11 +85,11 @@ def serve(settings: Settings, **env_extra: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApp]:
-    """`python app.py` on its own synthetic store."""
+    """`python app.py` on its own synthetic store, as a person would start it."""
     settings = load_settings({"DATA_DIR": str(tmp_path_factory.mktemp("browser-store"))})
     build_demo_store(settings, seed=7, scale=0.3, progress=False)
-    with serve(settings) as base:
-        yield LiveApp(base=base, settings=settings)
+    with serve(settings) as app:
+        yield app
 
 
 @pytest.fixture(scope="session")
@@ -138,12 +139,18 @@ class Session:
         self.settle()
 
 
+@pytest.fixture
+def session(browser: Browser, live: LiveApp) -> Iterator[Session]:
+    with browsing(browser, live) as current:
+        yield current
+
+
 @contextmanager
-def open_session(browser: Browser, base: str) -> Iterator[Session]:
-    """A fresh browser context on the app at ``base``, tracking Dash's callback requests."""
+def browsing(browser: Browser, app: LiveApp) -> Iterator[Session]:
+    """A fresh browser context (no cookies) on ``app``, watching the console and Dash's callbacks."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
-    current = Session(page=page, base=base)
+    current = Session(page=page, base=app.base)
     page.on("console", lambda message: _note(current, message))
     page.on("pageerror", lambda error: current.console_errors.append(f"page error: {error}"))
     is_callback = "/_dash-update-component"
@@ -154,12 +161,6 @@ def open_session(browser: Browser, base: str) -> Iterator[Session]:
         yield current
     finally:
         context.close()
-
-
-@pytest.fixture
-def session(browser: Browser, live: LiveApp) -> Iterator[Session]:
-    with open_session(browser, live.base) as current:
-        yield current
 
 
 def _note(session: Session, message: ConsoleMessage) -> None:

@@ -67,6 +67,7 @@ STATES = [
     ("trends, split by age", "/trends?grain=month&split=age_group", "#trend-chart .main-svg", None),
     ("cases grid", "/cases", ".ag-row", None),
     ("about", "/about", "#about-facts p", None),
+    ("what's new, last 30 days", "/new?since=30d", ".whatsnew-group table", None),
 ]
 
 

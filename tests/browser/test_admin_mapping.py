@@ -23,7 +23,7 @@ from queries.filters import Filters
 from queries.scope import cdop_scope
 from queries.store import open_readonly
 from settings import Settings, load_settings
-from tests.browser.conftest import LiveApp, Session, open_session, serve
+from tests.browser.conftest import LiveApp, Session, browsing, serve
 from tests.browser.test_accessibility import describe, scan
 from tests.browser.test_flows import tiles
 
@@ -68,15 +68,15 @@ def number(text: str) -> int:
 
 
 @pytest.fixture
-def admin_session(browser: Browser, own_store: Settings) -> Iterator[tuple[Session, str]]:
-    with serve(own_store) as base, open_session(browser, base) as session:
-        yield session, base
+def admin_session(browser: Browser, own_store: Settings) -> Iterator[tuple[Session, LiveApp]]:
+    with serve(own_store) as app, browsing(browser, app) as session:
+        yield session, app
 
 
 def test_an_admin_merges_two_cdops_and_on_the_day_their_users_see_both_footprints(
-    browser: Browser, own_store: Settings, admin_session: tuple[Session, str]
+    browser: Browser, own_store: Settings, admin_session: tuple[Session, LiveApp]
 ) -> None:
-    session, base = admin_session
+    session, app = admin_session
     llr, nham = deaths(own_store, ["LLR"], EFFECTIVE), deaths(own_store, ["NHAM"], EFFECTIVE)
     both = deaths(own_store, ["LLR", "NHAM"], EFFECTIVE)  # a user holding both CDOPs today sees this
 
@@ -108,7 +108,7 @@ def test_an_admin_merges_two_cdops_and_on_the_day_their_users_see_both_footprint
     assert session.console_errors == []
 
     # before the day nothing has changed for LLR's user
-    with open_session(browser, base) as llr_user:
+    with browsing(browser, app) as llr_user:
         llr_user.sign_in("llr")
         assert tiles(llr_user)[FOOTPRINT_DEATHS] == llr
 
@@ -116,7 +116,7 @@ def test_an_admin_merges_two_cdops_and_on_the_day_their_users_see_both_footprint
     assert deaths(own_store, ["EMCD"], EFFECTIVE, managed=True) == both
     with serve(own_store, FIXED_TODAY=EFFECTIVE.isoformat()) as later:
         for username in ("llr", "nham", "emcd"):
-            with open_session(browser, later) as user:
+            with browsing(browser, later) as user:
                 user.sign_in(username)
                 assert tiles(user)[FOOTPRINT_DEATHS] == both, username
                 assert "Deaths in hospitals of East Midlands CDOP" in user.page.inner_text("#overview-period")

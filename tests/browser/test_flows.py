@@ -27,6 +27,7 @@ PAGES = [
     ("trends", "/trends", "#trend-chart .main-svg"),
     ("cases", "/cases", ".ag-row"),
     ("about", "/about", "#about-facts p"),
+    ("whatsnew", "/new", "#whatsnew-attention li"),
 ]
 
 
