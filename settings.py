@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent
@@ -24,6 +25,7 @@ class Settings:
     # after notification; a review still open this many months after notification
     unassigned_flag_days: int = 30
     open_review_flag_months: int = 12
+    fixed_today: date | None = None  # the demo's "today" (tests of scheduled mapping changes); never real data
 
     @property
     def store_path(self) -> Path:
@@ -32,6 +34,13 @@ class Settings:
     @property
     def operational_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
+
+    @property
+    def reference_dir(self) -> Path:
+        """The reference tables loads read: an administrator's ODS refresh
+        (``python app.py reference import-ods``) in DATA_DIR, else the project's own."""
+        refreshed = self.data_dir / "reference"
+        return refreshed if (refreshed / "trusts.csv").exists() else REFERENCE_DIR
 
     @property
     def quarantine_dir(self) -> Path:
@@ -52,6 +61,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         trusted_proxy=env.get("TRUSTED_PROXY", "") in ("1", "true", "yes"),
         unassigned_flag_days=_int(env, "UNASSIGNED_FLAG_DAYS", 30, low=1),
         open_review_flag_months=_int(env, "OPEN_REVIEW_FLAG_MONTHS", 12, low=1),
+        fixed_today=_day(env, "FIXED_TODAY"),
     )
 
 
@@ -66,3 +76,13 @@ def _int(env: os._Environ[str] | dict[str, str], name: str, default: int, low: i
     if low is not None and value < low:
         raise SystemExit(f"{name} must be at least {low}, not {value}")
     return value
+
+
+def _day(env: os._Environ[str] | dict[str, str], name: str) -> date | None:
+    raw = env.get(name, "")
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be a date as YYYY-MM-DD, not {raw!r}") from None

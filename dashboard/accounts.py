@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import sessions
-from dashboard.operational import user_cdops, users
+from dashboard.operational import password_changes_due, user_cdops, users
+from dashboard.operational import sessions as session_rows
 
 ROLES = ("cdop", "admin")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -40,6 +42,7 @@ class User:
     active: bool
     demo: bool
     cdop_codes: tuple[str, ...]
+    must_change_password: bool = False  # an administrator reset it: choose a new one first
 
     @property
     def is_admin(self) -> bool:
@@ -123,6 +126,7 @@ def _one(engine: Engine, condition: object) -> User | None:
         codes = db.execute(
             select(user_cdops.c.cdop_code).where(user_cdops.c.user_id == row["id"]).order_by(user_cdops.c.cdop_code)
         ).scalars()
+        due = db.execute(select(password_changes_due.c.user_id).where(password_changes_due.c.user_id == row["id"]))
         return User(
             id=row["id"],
             username=row["username"],
@@ -130,6 +134,7 @@ def _one(engine: Engine, condition: object) -> User | None:
             active=row["active"],
             demo=row["demo"],
             cdop_codes=tuple(codes),
+            must_change_password=due.first() is not None,
         )
 
 
@@ -172,8 +177,59 @@ def set_password(engine: Engine, username: str, password: str) -> User:
     check_password(password, user.username)
     with engine.begin() as db:
         db.execute(update(users).where(users.c.id == user.id).values(password_hash=HASHER.hash(password)))
+        db.execute(delete(password_changes_due).where(password_changes_due.c.user_id == user.id))
     sessions.end_all(engine, user.id, "password")
     return _existing(engine, username)
+
+
+def temporary_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def add_user_with_temporary_password(
+    engine: Engine, username: str, role: str, cdop_codes: list[str] | tuple[str, ...]
+) -> tuple[User, str]:
+    """A new user (made by an administrator) with a one-off password they must change at first sign-in."""
+    password = temporary_password()
+    user = add_user(engine, username, password, role, cdop_codes)
+    with engine.begin() as db:
+        db.execute(insert(password_changes_due).values(user_id=user.id, since=_now()))
+    return _existing(engine, user.username), password
+
+
+def reset_password(engine: Engine, username: str) -> tuple[User, str]:
+    """A one-off password the user must change at their next sign-in; their sessions end."""
+    user = _existing(engine, username)
+    password = temporary_password()
+    with engine.begin() as db:
+        db.execute(update(users).where(users.c.id == user.id).values(password_hash=HASHER.hash(password)))
+        db.execute(delete(password_changes_due).where(password_changes_due.c.user_id == user.id))
+        db.execute(insert(password_changes_due).values(user_id=user.id, since=_now()))
+    sessions.end_all(engine, user.id, "password_reset")
+    return _existing(engine, username), password
+
+
+def set_role(engine: Engine, username: str, role: str) -> User:
+    user = _existing(engine, username)
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if role == user.role:
+        raise AccountError(f"{user.username} is already {role}")
+    if role == "cdop" and not user.cdop_codes:
+        raise AccountError(f"grant {user.username} a CDOP before making them a CDOP user")
+    with engine.begin() as db:
+        db.execute(update(users).where(users.c.id == user.id).values(role=role))
+    sessions.end_all(engine, user.id, "role")
+    return _existing(engine, username)
+
+
+def last_logins(engine: Engine) -> dict[int, datetime]:
+    """Each user's latest sign-in (the start of their newest session)."""
+    with engine.connect() as db:
+        rows = db.execute(
+            select(session_rows.c.user_id, func.max(session_rows.c.created_at)).group_by(session_rows.c.user_id)
+        ).all()
+    return {int(user_id): at for user_id, at in rows}
 
 
 def grant(engine: Engine, username: str, cdop_code: str) -> User:

@@ -64,6 +64,8 @@ def create_app(settings: Settings) -> dash.Dash:
         settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
     )
     demo = _sync_demo_users(svc)
+    if settings.fixed_today is not None and not demo:
+        raise SystemExit("FIXED_TODAY is for the synthetic demo and its tests only; unset it to serve real data")
     if not demo and not settings.secret_key:
         raise SystemExit(
             "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
@@ -74,7 +76,7 @@ def create_app(settings: Settings) -> dash.Dash:
     server.extensions["cdop"] = svc
     init_auth(server, svc)
 
-    from dashboard import downloads, filter_bar, shell
+    from dashboard import downloads, filter_bar, reference_page, shell
     from dashboard.views import VIEWS
 
     app = dash.Dash(
@@ -93,6 +95,7 @@ def create_app(settings: Settings) -> dash.Dash:
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)
+    reference_page.register(server)  # before init_security: its size limit must precede the CSRF check
     init_security(server, app, settings)  # last: the CSP hashes every inline script registered above
 
     @server.errorhandler(Exception)
@@ -124,10 +127,9 @@ def _sync_demo_users(svc: Services) -> bool:
     except StoreUnavailable:
         return False
     try:
-        from datetime import date
-
         synthetic = svc.store.facts().synthetic
-        codes = [code for code, _ in cdops_in_force(conn, date.today())]
+        # the managed mapping (seeded here on first start): a CDOP formed by a merger gets its demo user
+        codes = [code for code, _ in cdops_in_force(conn, svc.today(), svc.mappings.current(conn))]
     finally:
         conn.close()
     accounts.sync_demo_users(svc.engine, codes, demo_mode=synthetic)

@@ -17,6 +17,7 @@ from queries.store import StoreUnavailable
 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
 PUBLIC_PATHS = {"/login", "/_favicon.ico", "/favicon.ico", "/healthz"}
+PASSWORD_PATH = "/password"  # noqa: S105 - a route, not a secret
 API_PREFIXES = ("/_dash-", "/download/", "/_reload-hash", "/_alive")
 
 
@@ -58,8 +59,15 @@ def init_auth(server: Flask, svc: Services) -> None:
     @server.before_request
     def require_login() -> Any:
         path = request.path
-        if current_user.is_authenticated or path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
+        if path in PUBLIC_PATHS or path.startswith(PUBLIC_PREFIXES):
             return None
+        if current_user.is_authenticated:
+            if not current_user.account.must_change_password or path in (PASSWORD_PATH, "/logout"):
+                return None
+            # an administrator reset the password: nothing else until the user has chosen their own
+            if path.startswith(API_PREFIXES):
+                return jsonify(error="choose a new password first"), 403
+            return redirect(PASSWORD_PATH)
         if path.startswith(API_PREFIXES):
             return jsonify(error="sign in first"), 401
         return redirect(f"/login?next={quote(request.full_path.rstrip('?'), safe='')}")
@@ -86,7 +94,33 @@ def init_auth(server: Flask, svc: Services) -> None:
         session.clear()  # a fresh session at sign-in: nothing from before survives (no fixation)
         login_user(SignedIn(account, sessions.start(svc.engine, account.id)))
         audit.record(svc.engine, "login", account.username, address)
+        if account.must_change_password:
+            return redirect(PASSWORD_PATH)
         return redirect(_safe_next(request.args.get("next")))
+
+    @server.get(PASSWORD_PATH)
+    def password_page() -> str:
+        return _password_form()
+
+    @server.post(PASSWORD_PATH)
+    def change_password() -> Any:
+        account = current_user.account
+        current = str(request.form.get("current", ""))[:256]
+        new = str(request.form.get("new", ""))[:256]
+        if accounts.authenticate(svc.engine, account.username, current) is None:
+            return _password_form("Your current password is not right."), 400
+        if new != str(request.form.get("confirm", ""))[:256]:
+            return _password_form("The two new passwords differ."), 400
+        if new == current:
+            return _password_form("Choose a password different from the one you were given."), 400
+        try:
+            accounts.set_password(svc.engine, account.username, new)  # ends every session of this user
+        except accounts.AccountError as error:
+            return _password_form(f"{str(error).capitalize()}."), 400
+        audit.record(svc.engine, "admin_action", account.username, request.remote_addr, action="changed own password")
+        logout_user()
+        session.clear()
+        return redirect("/login?changed=1")
 
     @server.post("/logout")
     def logout() -> Response:
@@ -137,6 +171,7 @@ LOGIN_TEMPLATE = """<!DOCTYPE html>
   made up; no real child's information is here.</div>
   {% endif %}
   {% if error %}<div class="notice error" role="alert">{{ error }}</div>{% endif %}
+  {% if changed %}<div class="notice" role="status">Your password has been changed: sign in with it.</div>{% endif %}
   <form method="post" action="/login{{ next_query }}" class="login-form">
     <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
     <label for="username">Username</label>
@@ -163,5 +198,43 @@ def _login_form(svc: Services, error: str | None = None) -> str:
     target = request.args.get("next")
     next_query = f"?next={quote(_safe_next(target), safe='')}" if target else ""
     return render_template_string(
-        LOGIN_TEMPLATE, demo=demo_mode(svc), error=error, next_query=next_query, csrf_token=generate_csrf()
+        LOGIN_TEMPLATE,
+        demo=demo_mode(svc),
+        error=error,
+        next_query=next_query,
+        csrf_token=generate_csrf(),
+        changed=request.args.get("changed") == "1",
     )
+
+
+CHANGE_FORM = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Choose a new password · Deaths by hospital trust</title>
+<link rel="stylesheet" href="/assets/style.css">
+</head>
+<body class="login-body">
+<main class="login" id="main">
+  <h1>Choose a new password</h1>
+  <p>An administrator set a one-off password for your account. Choose your own (at least 12 characters)
+  before going on.</p>
+  {% if error %}<div class="notice error" role="alert">{{ error }}</div>{% endif %}
+  <form method="post" action="/password" class="login-form">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
+    <label for="current">The password you were given</label>
+    <input id="current" name="current" type="password" autocomplete="current-password" required maxlength="256">
+    <label for="new">New password</label>
+    <input id="new" name="new" type="password" autocomplete="new-password" required minlength="12" maxlength="256">
+    <label for="confirm">New password again</label>
+    <input id="confirm" name="confirm" type="password" autocomplete="new-password" required maxlength="256">
+    <button type="submit" class="button">Change my password</button>
+  </form>
+</main>
+</body>
+</html>"""
+
+
+def _password_form(error: str | None = None) -> str:
+    return render_template_string(CHANGE_FORM, error=error, csrf_token=generate_csrf())

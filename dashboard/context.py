@@ -22,9 +22,11 @@ from sqlalchemy import Engine
 from dashboard import audit
 from dashboard.accounts import User
 from dashboard.deaths_store import DeathsStore, StoreFacts
+from dashboard.mapping_store import MappingSource
 from dashboard.urlstate import Params, build_query, first, parse_query, raw_filters
 from queries import report
 from queries.filters import FilterOptions, Filters, Option
+from queries.mapping import Mapping
 from queries.scope import Scope, UnknownCdop, cdop_scope, cdops_in_force, england_scope
 from settings import Settings
 
@@ -50,6 +52,12 @@ class Services:
     def __post_init__(self) -> None:
         self._cache: OrderedDict[tuple[object, ...], object] = OrderedDict()
         self._lock = threading.Lock()
+        self.mappings = MappingSource(self.engine)
+
+    def today(self) -> date:
+        """The day whose mapping is in force: the calendar's, or the demo's
+        fixed day (``FIXED_TODAY``, for tests of scheduled changes)."""
+        return self.settings.fixed_today or date.today()
 
     def cached(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
         """A small LRU cache for what is derived from the store and a user's
@@ -110,15 +118,18 @@ class View:
         return self.footprint if len(self.footprints) > 1 else None
 
 
-def footprint_choices(user: User, conn: duckdb.DuckDBPyConnection, day: date) -> tuple[Option, ...]:
+def footprint_choices(user: User, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping) -> tuple[Option, ...]:
     """The footprints this user may look at: their own CDOPs; for an admin,
     all England and every CDOP in force."""
     if user.is_admin:
-        return (Option(ENGLAND, "All England"), *(Option(code, name) for code, name in cdops_in_force(conn, day)))
+        return (
+            Option(ENGLAND, "All England"),
+            *(Option(code, name) for code, name in cdops_in_force(conn, day, mapping)),
+        )
     own: dict[str, str] = {}
     for code in user.cdop_codes:
         try:
-            scope = cdop_scope(conn, [code], day)
+            scope = cdop_scope(conn, [code], day, mapping)
         except UnknownCdop:
             continue
         own[scope.cdop_codes[0]] = scope.label
@@ -128,16 +139,18 @@ def footprint_choices(user: User, conn: duckdb.DuckDBPyConnection, day: date) ->
     return (Option(ALL_MINE, "All my CDOPs"), *choices) if len(choices) > 1 else tuple(choices)
 
 
-def scope_for(user: User, requested: str | None, conn: duckdb.DuckDBPyConnection, day: date) -> tuple[Scope, str]:
+def scope_for(
+    user: User, requested: str | None, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping
+) -> tuple[Scope, str]:
     """The scope for the footprint asked for, if this user may have it; their
-    default footprint otherwise."""
-    choices = footprint_choices(user, conn, day)
+    default footprint otherwise, under the mapping in force on ``day``."""
+    choices = footprint_choices(user, conn, day, mapping)
     chosen = requested if requested in {c.value for c in choices} else choices[0].value
     if chosen == ENGLAND:
-        return england_scope(conn, day), chosen
+        return england_scope(conn, day, mapping), chosen
     if chosen == ALL_MINE:
-        return cdop_scope(conn, list(user.cdop_codes), day), chosen
-    return cdop_scope(conn, [chosen], day), chosen
+        return cdop_scope(conn, list(user.cdop_codes), day, mapping), chosen
+    return cdop_scope(conn, [chosen], day, mapping), chosen
 
 
 def view_for(search: object, today: date | None = None, page: str | None = None) -> View:
@@ -149,11 +162,15 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
     try:
         facts = svc.store.facts()
         params = parse_query(search)
-        day = today or date.today()
-        rights = (user.id, user.role, user.cdop_codes, day, facts.version)
+        day = today or svc.today()
+        # the managed mapping's version: a change reaches every user on their next request
+        mapping = svc.mappings.current(conn)
+        rights = (user.id, user.role, user.cdop_codes, day, facts.version, mapping.version)
         requested = first(params, "footprint")
-        choices = svc.cached(("choices", *rights), lambda: footprint_choices(user, conn, day))
-        scope, footprint = svc.cached(("scope", *rights, requested), lambda: scope_for(user, requested, conn, day))
+        choices = svc.cached(("choices", *rights), lambda: footprint_choices(user, conn, day, mapping))
+        scope, footprint = svc.cached(
+            ("scope", *rights, requested), lambda: scope_for(user, requested, conn, day, mapping)
+        )
         options = svc.options(conn, scope, facts.version)
         filters = options.clean(raw_filters(params))
     except BaseException:

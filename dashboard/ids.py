@@ -101,3 +101,43 @@ AUDIT_TABLE = "audit-table"
 def part(name: str, role: str) -> str:
     """Ids of a chart card's parts: title, summary and download link."""
     return f"{name}-{role}"
+
+
+# footprint mapping (admins)
+MAP_DAY = "map-day"
+MAP_IN_FORCE = "map-in-force"
+MAP_HISTORY_CODE = "map-history-code"
+MAP_HISTORY = "map-history"
+MAP_KIND = "map-kind"
+MAP_TRUST = "map-trust"
+MAP_FROM = "map-from"
+MAP_TO = "map-to"
+MAP_CDOPS = "map-cdops"
+MAP_CDOP = "map-cdop"
+MAP_CODE = "map-code"
+MAP_NAME = "map-name"
+MAP_DATE = "map-date"
+MAP_PREVIEW_BUTTON = "map-preview-button"
+MAP_UPLOAD = "map-upload"
+MAP_PREVIEW = "map-preview"
+MAP_PREVIEWED = "map-previewed"
+MAP_REASON = "map-reason"
+MAP_APPLY = "map-apply"
+MAP_RESULT = "map-result"
+
+# users (admins)
+USERS_TABLE = "users-table"
+USERS_ACTION = "users-action"
+USERS_NAME = "users-name"
+USERS_CDOP = "users-cdop"
+USERS_ROLE = "users-role"
+USERS_GO = "users-go"
+USERS_RESULT = "users-result"
+
+# data loads (admins)
+LOADS_TABLE = "loads-table"
+LOADS_CHOICE = "loads-choice"
+LOADS_REJECTED = "loads-rejected"
+
+# reference data (admins)
+REFERENCE_SUMMARY = "reference-summary"

@@ -1,4 +1,5 @@
-"""The operational store: users, their CDOP grants, "last visit" marks and the audit log.
+"""The operational store: users, their CDOP grants, "last visit" marks, the audit log and the
+trust-to-CDOP mapping's history.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
 by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
@@ -13,6 +14,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Date,
     DateTime,
     Engine,
     ForeignKey,
@@ -24,6 +26,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -81,6 +84,59 @@ audit_log = Table(
 )
 
 
+# Users whose password an administrator reset: they must choose a new one at
+# their next sign-in (a table of its own, so existing stores need no migration).
+password_changes_due = Table(
+    "password_changes_due",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("since", DateTime, nullable=False),
+)
+
+# The trust-to-CDOP mapping as managed history (dashboard.mapping_store). Rows
+# are never edited: a change retires rows (``retired_by``) and adds new ones,
+# both naming the revision that did it, so every earlier state can be rebuilt.
+mapping_revisions = Table(
+    "mapping_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),  # seed, move, merge, rename, import
+    Column("effective_from", Date),
+    Column("reason", String(2000), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+mapping_cdops = Table(
+    "mapping_cdops",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cdop_code", String(10), nullable=False, index=True),
+    Column("cdop_name", String(200), nullable=False),
+    Column("region_code", String(10)),
+    Column("la_codes", String(4000), nullable=False),  # ';'-separated GSS codes
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("successor_code", String(10)),
+    Column("basis", String(20)),
+    Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
+    Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+mapping_footprint = Table(
+    "mapping_footprint",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trust_code", String(10), nullable=False, index=True),
+    Column("cdop_code", String(10), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
+    Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+
 def connect(url: str) -> Engine:
     """An engine with its tables created. SQLite gets WAL and a busy timeout so
     that several workers can write without 'database is locked' errors."""
@@ -101,5 +157,17 @@ def connect(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=10000")
             cursor.close()
 
-    metadata.create_all(engine)
+    _create_tables(engine)
     return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables. Workers starting together race between "does it exist?"
+    and "create it": the loser is told the table already exists, and simply checks again."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except DBAPIError as error:
+            if "already exists" not in str(error) or attempt == attempts - 1:
+                raise

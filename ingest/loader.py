@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,13 +19,14 @@ import duckdb
 import polars as pl
 
 from ingest.extract import EXTRACT_COLUMNS, SOURCE_ROW, ExtractUnusable, read_extract
-from ingest.reference import Reference, install_reference, read_reference
+from ingest.reference import Reference, install_reference, read_reference, with_managed_cdops
 from ingest.validate import KnownCodes, Validated, validate
 from queries import codes
 from queries.export import neutralise_formulas
+from queries.mapping import CdopPeriod
 from queries.schema import create_schema, get_meta, refresh_report_facts, set_meta
 from queries.store import rewrite
-from settings import REFERENCE_DIR, Settings
+from settings import Settings
 
 # Every extract column but the key: a change in any of them makes the case "updated".
 HASHED_COLUMNS = tuple(c for c in EXTRACT_COLUMNS if c != "case_id")
@@ -67,8 +69,16 @@ def known_codes(reference: Reference) -> KnownCodes:
     )
 
 
-def load_file(path: Path, settings: Settings, *, replace: bool = False, progress: bool = True) -> LoadSummary:
-    """``python app.py load PATH``: read, validate and load one extract file."""
+def load_file(
+    path: Path,
+    settings: Settings,
+    *,
+    replace: bool = False,
+    progress: bool = True,
+    managed_cdops: Sequence[CdopPeriod] = (),
+) -> LoadSummary:
+    """``python app.py load PATH``: read, validate and load one extract file.
+    ``managed_cdops``: the CDOPs of the managed mapping (a merger's new CDOP may review deaths)."""
     extract = read_extract(path, max_bytes=settings.max_extract_mb * 1_000_000, progress=progress)
     summary = load_rows(
         extract.rows,
@@ -78,6 +88,7 @@ def load_file(path: Path, settings: Settings, *, replace: bool = False, progress
         replace=replace,
         as_at=date.today(),
         progress=progress,
+        managed_cdops=managed_cdops,
     )
     return LoadSummary(**{**summary.__dict__, "ignored_columns": extract.ignored_columns})
 
@@ -91,9 +102,10 @@ def load_rows(
     replace: bool,
     as_at: date,
     progress: bool = False,
+    managed_cdops: Sequence[CdopPeriod] = (),
 ) -> LoadSummary:
     """Validate text rows (the extract format) and load the good ones in one swap."""
-    reference = read_reference(REFERENCE_DIR)
+    reference = with_managed_cdops(read_reference(settings.reference_dir), managed_cdops, date.today())
     if SOURCE_ROW not in rows.columns:  # rows made in memory: number them as a file would
         rows = rows.with_row_index(SOURCE_ROW, offset=2).with_columns(pl.col(SOURCE_ROW).cast(pl.Int64))
     _say(progress, f"validating {rows.height:,} rows")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
+
+from queries.mapping import CdopPeriod
 
 BOOL_COLUMNS = ("nicu", "lnu", "scu", "picu", "ed", "maternity", "paediatric_ward")
 
@@ -80,3 +84,37 @@ def install_reference(conn: duckdb.DuckDBPyConnection, reference: Reference) -> 
         columns = ", ".join(frame.columns)
         conn.execute(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM incoming_reference")
         conn.unregister("incoming_reference")
+
+
+def with_managed_cdops(reference: Reference, managed: Sequence[CdopPeriod], today: date) -> Reference:
+    """``reference`` knowing the CDOPs of the managed mapping (``python app.py mapping``):
+    a CDOP formed by a merger is a valid reviewing CDOP in extracts, and every CDOP
+    is named as it is called today (or was last called). One row per code, as before."""
+    if not managed:
+        return reference
+    periods: dict[str, list[CdopPeriod]] = {}
+    for period in managed:
+        periods.setdefault(period.code, []).append(period)
+    rows = {row["cdop_code"]: row for row in reference.cdops.to_dicts()}
+    for code, spans in periods.items():
+        spans.sort(key=lambda p: p.valid_from)
+        named = next((p for p in spans if p.covers(today)), spans[-1])
+        if code in rows:
+            rows[code]["cdop_name"] = named.name
+            continue
+        open_ended = any(p.valid_to is None for p in spans)
+        rows[code] = {
+            "cdop_code": code,
+            "cdop_name": named.name,
+            "region_code": named.region_code,
+            "valid_from": spans[0].valid_from,
+            "valid_to": None if open_ended else max(p.valid_to for p in spans if p.valid_to),
+            "successor_code": spans[-1].successor,
+            "basis": spans[-1].basis,
+        }
+    successors = {code: row["successor_code"] for code, row in rows.items()}
+    cdops = pl.DataFrame(
+        [{**row, "current_code": _current(code, successors)} for code, row in rows.items()],
+        schema=reference.cdops.schema,
+    )
+    return replace(reference, cdops=cdops)

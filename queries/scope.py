@@ -3,6 +3,9 @@
 A CDOP's scope is the set of trusts in its footprint on a given day (today, in
 the app), so a CDOP formed by a merger sees the whole history of the hospitals
 in its current footprint. NCMD administrators may hold the all-England scope.
+The footprints come from a ``queries.mapping.Mapping``: the web app passes the
+managed mapping in force (``dashboard.mapping_store``); without one, the deaths
+store's reference mapping is used.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date
 
 import duckdb
+
+from queries.mapping import Mapping, mapping_from_store
 
 
 @dataclass(frozen=True)
@@ -51,76 +56,43 @@ class UnknownCdop(ValueError):
     """A CDOP code that is not in force on the day asked about."""
 
 
-_IN_FORCE = "valid_from <= $day AND (valid_to IS NULL OR valid_to > $day)"
-
-
-def cdop_scope(conn: duckdb.DuckDBPyConnection, cdop_codes: list[str] | tuple[str, ...], day: date) -> Scope:
-    """The footprint of one or more CDOPs (a user may hold several) on ``day``.
-    Codes of CDOPs that merged are followed to the successor in force on ``day``."""
+def cdop_scope(
+    conn: duckdb.DuckDBPyConnection,
+    cdop_codes: list[str] | tuple[str, ...],
+    day: date,
+    mapping: Mapping | None = None,
+) -> Scope:
+    """The footprint of one or more CDOPs (a user may hold several) on ``day``,
+    under ``mapping`` (the web app passes the managed mapping in force; the
+    store's own reference mapping otherwise). Codes of CDOPs that merged or
+    changed code are followed to the CDOP in force on ``day``."""
     if not cdop_codes:
         raise UnknownCdop("a CDOP scope needs at least one CDOP")
-    cdops = {
-        str(code): (str(name), start, end, successor)
-        for code, name, start, end, successor in conn.execute(
-            "SELECT cdop_code, cdop_name, valid_from, valid_to, successor_code FROM ref_cdops"
-        ).fetchall()
-    }
+    mapping = mapping or mapping_from_store(conn)
     found: dict[str, str] = {}
     for code in cdop_codes:
-        # follow mergers and renames forward to the CDOP in force on the day
-        seen: set[str] = set()
-        while isinstance(code, str) and code in cdops and code not in seen:
-            seen.add(code)
-            name, start, end, successor = cdops[code]
-            if start <= day and (end is None or day < end):
-                found[code] = name
-                break
-            code = successor
+        current = mapping.current_on(code, day) if isinstance(code, str) else None
+        period = mapping.cdop_on(current, day) if current else None
+        if period is not None:
+            found[period.code] = period.name
     if not found:
         raise UnknownCdop(f"no CDOP in force on {day:%d %B %Y} among {', '.join(map(str, cdop_codes))}")
-    current = tuple(sorted(found))
-    trusts = _column(
-        conn,
-        f"""
-        SELECT DISTINCT trust_code FROM ref_footprint
-        WHERE cdop_code IN (SELECT unnest($codes::VARCHAR[])) AND {_IN_FORCE} ORDER BY 1
-    """,
-        {"codes": list(current), "day": day},
-    )
-    las = _column(
-        conn,
-        """
-        SELECT DISTINCT la_code FROM ref_cdop_las
-        WHERE cdop_code IN (SELECT unnest($codes::VARCHAR[])) ORDER BY 1
-    """,
-        {"codes": list(current)},
-    )
-    label = " and ".join(found[code] for code in current)
+    current_codes = tuple(sorted(found))
+    trusts = mapping.trusts_of(current_codes, day)
+    las = tuple(sorted({la for code in current_codes for la in mapping.cdop_on(code, day).la_codes}))  # type: ignore[union-attr]
     return Scope(
-        label=label,
-        cdop_codes=current,
+        label=" and ".join(found[code] for code in current_codes),
+        cdop_codes=current_codes,
         trust_codes=trusts,
         la_codes=las,
         day=day,
-        local_pairs=_local_pairs(conn, trusts, day),
+        local_pairs=mapping.local_pairs(trusts, day),
     )
 
 
-def _local_pairs(conn: duckdb.DuckDBPyConnection, trusts: tuple[str, ...], day: date) -> tuple[str, ...]:
-    return _column(
-        conn,
-        f"""
-        SELECT DISTINCT c.cdop_code || '|' || fp.trust_code
-        FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code
-        WHERE fp.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND {_IN_FORCE.replace("valid", "fp.valid")}
-        ORDER BY 1
-    """,
-        {"trusts": list(trusts), "day": day},
-    )
-
-
-def england_scope(conn: duckdb.DuckDBPyConnection, day: date) -> Scope:
+def england_scope(conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping | None = None) -> Scope:
     """Every English trust and local authority: for NCMD administrators only."""
+    mapping = mapping or mapping_from_store(conn)
     trusts = _column(conn, "SELECT trust_code FROM ref_trusts WHERE country = 'England' ORDER BY 1", {})
     las = _column(conn, "SELECT la_code FROM ref_local_authorities ORDER BY 1", {})
     outside = conn.execute(
@@ -135,18 +107,14 @@ def england_scope(conn: duckdb.DuckDBPyConnection, day: date) -> Scope:
         day=day,
         england=True,
         every_trust_in_store=outside[0] == 0,
-        local_pairs=_local_pairs(conn, trusts, day),
+        local_pairs=mapping.local_pairs(trusts, day),
     )
 
 
-def cdops_in_force(conn: duckdb.DuckDBPyConnection, day: date) -> list[tuple[str, str]]:
+def cdops_in_force(conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping | None = None) -> list[tuple[str, str]]:
     """(code, name) of every CDOP in existence on ``day``, by name."""
-    return [
-        (str(code), str(name))
-        for code, name in conn.execute(
-            f"SELECT cdop_code, cdop_name FROM ref_cdops WHERE {_IN_FORCE} ORDER BY cdop_name", {"day": day}
-        ).fetchall()
-    ]
+    mapping = mapping or mapping_from_store(conn)
+    return [(c.code, c.name) for c in mapping.in_force(day)]
 
 
 def _column(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> tuple[str, ...]:

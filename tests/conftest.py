@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -78,3 +79,21 @@ def signed_in(dash_app, username: str, password: str | None = None):
     response = post_login(client, username, password or f"demo-{username}")
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client
+
+
+@pytest.fixture
+def own_settings(tmp_path: Path, demo_settings: Settings) -> Settings:
+    """A copy of the demo store with an operational store of its own, for tests that change
+    the mapping or users (the changes stay in that test)."""
+    settings = settings_for(tmp_path / "instance")
+    settings.data_dir.mkdir(parents=True)
+    shutil.copyfile(demo_settings.store_path, settings.store_path)
+    return settings
+
+
+def make_app(settings: Settings):
+    from dashboard.app import create_app
+
+    app = create_app(settings)
+    app.server.config["TESTING"] = True
+    return app

@@ -4,9 +4,35 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from dashboard.views import about, audit_log, cases, overview, reviewing, trends, trusts, whatsnew
+from dashboard.views import (
+    about,
+    admin_loads,
+    admin_mapping,
+    admin_reference,
+    admin_users,
+    audit_log,
+    cases,
+    overview,
+    reviewing,
+    trends,
+    trusts,
+    whatsnew,
+)
 
-VIEWS: tuple[ModuleType, ...] = (overview, whatsnew, trusts, reviewing, trends, cases, about, audit_log)
+VIEWS: tuple[ModuleType, ...] = (
+    overview,
+    whatsnew,
+    trusts,
+    reviewing,
+    trends,
+    cases,
+    about,
+    audit_log,
+    admin_mapping,
+    admin_users,
+    admin_loads,
+    admin_reference,
+)
 BY_PATH: dict[str, ModuleType] = {view.PATH: view for view in VIEWS}
 
 

@@ -54,11 +54,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(settings: Settings) -> Iterator[LiveApp]:
-    """`python app.py` on the store in ``settings``, on a free loopback port, until the block ends."""
+def serve(settings: Settings, **env_extra: str) -> Iterator[LiveApp]:
+    """`python app.py` on the store in ``settings``, on a free loopback port, until the block ends
+    (``env_extra``: more settings, e.g. the demo's FIXED_TODAY)."""
     port = _free_port()
-    env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PORT": str(port), "HOST": "127.0.0.1"}
-    log = (settings.data_dir / "server.log").open("w")  # a file, not a pipe: a full pipe would stall the server
+    env = {**os.environ, "DATA_DIR": str(settings.data_dir), "PORT": str(port), "HOST": "127.0.0.1", **env_extra}
+    log_path = settings.data_dir / f"server-{port}.log"  # two apps may serve one store
+    log = log_path.open("w")  # a file, not a pipe: a full pipe would stall the server
     server = subprocess.Popen(
         [sys.executable, "app.py"], cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
     )
@@ -71,9 +73,7 @@ def serve(settings: Settings) -> Iterator[LiveApp]:
         except OSError:
             if server.poll() is not None or time.monotonic() > deadline:
                 server.kill()
-                raise RuntimeError(
-                    f"the app did not start: {(settings.data_dir / 'server.log').read_text()[-2000:]}"
-                ) from None
+                raise RuntimeError(f"the app did not start: {log_path.read_text()[-2000:]}") from None
             time.sleep(0.3)
     try:
         yield LiveApp(base=base, settings=settings)

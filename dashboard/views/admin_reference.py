@@ -1,0 +1,85 @@
+"""Reference data (administrators only): the trusts and sites the app knows,
+the trusts with inpatient sites that no CDOP footprint covers today, and the
+way to refresh both from ODS files (``dashboard.reference_page``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+from dash import Input, Output, dcc, html
+
+from dashboard import ids
+from dashboard.admin_gate import admin_or_refuse
+from dashboard.callbacks import Callbacks
+from dashboard.components import notice, table
+from dashboard.context import services
+from dashboard.reference_page import PATH as ODS_PATH
+from ingest.ods import HOSPITAL_UNITS
+
+callbacks = Callbacks()
+PATH = "/admin/reference"
+NAME = "Reference data"
+ADMIN_ONLY = True
+USES_FILTERS = False
+
+
+def layout(**_query: Any) -> html.Div:
+    return html.Div(
+        [
+            html.H1("Reference data"),
+            html.P(
+                "The hospital trusts and sites the app knows. Refresh them from the NHS Organisation Data Service "
+                "files: the preview shows what is new, renamed or closed; the refresh itself is applied at the "
+                "command line (python app.py reference import-ods --trusts etr.csv --sites ets.csv --apply), "
+                "because these tables live in the deaths store, which the web app never writes.",
+                className="lede",
+            ),
+            html.P(dcc.Link("Preview a refresh from ODS files", href=ODS_PATH, refresh=True)),
+            html.Div(id=ids.REFERENCE_SUMMARY, className="card"),
+        ]
+    )
+
+
+@callbacks(Output(ids.REFERENCE_SUMMARY, "children"), Input(ids.REFERENCE_SUMMARY, "id"))
+def summary(_id: Any) -> Any:
+    admin_or_refuse(PATH)
+    svc = services()
+    conn = svc.store.cursor()
+    try:
+        mapping = svc.mappings.current(conn)
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM ref_trusts WHERE country = 'England'), "
+            "(SELECT count(*) FROM ref_sites WHERE country = 'England')"
+        ).fetchall()[0]
+        inpatient = conn.sql(
+            f"""
+            SELECT s.trust_code, t.trust_name, string_agg(s.site_code || ' ' || s.site_name, '; ') AS sites
+            FROM ref_sites AS s JOIN ref_trusts AS t USING (trust_code)
+            WHERE s.country = 'England' AND s.closed IS NULL AND ({" OR ".join("s." + u for u in HOSPITAL_UNITS)})
+            GROUP BY 1, 2 ORDER BY 1
+            """
+        ).pl()
+    finally:
+        conn.close()
+    covered = {r.trust_code for r in mapping.footprint if r.covers(svc.today())}
+    uncovered = inpatient.filter(~pl.col("trust_code").is_in(list(covered)))
+    parts: list[Any] = [
+        html.P(
+            f"{counts[0]:,} English trusts and {counts[1]:,} English sites; {inpatient.height:,} trusts run "
+            "open inpatient hospital sites."
+        )
+    ]
+    if uncovered.height == 0:
+        parts.append(notice("Every trust with an inpatient site is in some CDOP's footprint today."))
+    else:
+        parts.append(
+            notice(
+                f"{uncovered.height} trusts with inpatient sites are in no CDOP's footprint today: "
+                "add them on the Footprint mapping page.",
+                "error",
+            )
+        )
+        columns = [("trust_code", "Trust"), ("trust_name", "Name"), ("sites", "Inpatient sites")]
+        parts.append(table(uncovered, columns, "Trusts no CDOP footprint covers", numeric=()))
+    return parts
