@@ -54,3 +54,15 @@ def test_a_cdop_user_is_refused_and_recorded(own_settings) -> None:
     engine = app.server.extensions["cdop"].engine
     pages = [e["detail"]["page"] for e in audit.recent(engine, event="forbidden") if e["username"] == "glos"]
     assert "/admin/reference/ods" in pages and "/admin/reference" in pages
+
+
+def test_a_cdop_user_with_a_valid_form_token_is_still_refused(own_settings) -> None:
+    """The CSRF check is not what stops them: the route's own admin check is."""
+    app = make_app(own_settings)
+    glos = signed_in(app, "glos")
+    valid = token(glos.get("/password").get_data(as_text=True))
+    response = upload(glos, _bytes(TRUSTS), _bytes(SITES), csrf=valid)
+    assert response.status_code == 403
+    assert "Traceback" not in response.get_data(as_text=True)
+    anonymous = app.server.test_client().post("/admin/reference/ods", data={})
+    assert anonymous.status_code in (302, 400, 401)
