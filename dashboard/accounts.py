@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Engine, RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard import sessions
@@ -120,22 +122,41 @@ def get_user_by_name(engine: Engine, username: str) -> User | None:
 
 def _one(engine: Engine, condition: object) -> User | None:
     with engine.connect() as db:
-        row = db.execute(select(users).where(condition)).mappings().first()  # type: ignore[arg-type]
-        if row is None:
-            return None
-        codes = db.execute(
-            select(user_cdops.c.cdop_code).where(user_cdops.c.user_id == row["id"]).order_by(user_cdops.c.cdop_code)
-        ).scalars()
-        due = db.execute(select(password_changes_due.c.user_id).where(password_changes_due.c.user_id == row["id"]))
-        return User(
-            id=row["id"],
-            username=row["username"],
-            role=row["role"],
-            active=row["active"],
-            demo=row["demo"],
-            cdop_codes=tuple(codes),
-            must_change_password=due.first() is not None,
+        return user_from_rows(db.execute(user_select().where(condition)).mappings().all())  # type: ignore[arg-type]
+
+
+def user_select() -> Select[Any]:
+    """A user with their grants and any password change due, as one statement:
+    a row per CDOP granted (one row with no CDOP if none), read by ``user_from_rows``."""
+    return (
+        select(
+            *(users.c[name] for name in ("id", "username", "role", "active", "demo")),
+            user_cdops.c.cdop_code,
+            password_changes_due.c.user_id.label("password_change_due"),
         )
+        .select_from(
+            users.outerjoin(user_cdops, user_cdops.c.user_id == users.c.id).outerjoin(
+                password_changes_due, password_changes_due.c.user_id == users.c.id
+            )
+        )
+        .order_by(user_cdops.c.cdop_code)
+    )
+
+
+def user_from_rows(rows: Sequence[RowMapping]) -> User | None:
+    """The user that ``user_select`` rows describe; None for no rows."""
+    if not rows:
+        return None
+    row = rows[0]
+    return User(
+        id=row["id"],
+        username=row["username"],
+        role=row["role"],
+        active=row["active"],
+        demo=row["demo"],
+        cdop_codes=tuple(r["cdop_code"] for r in rows if r["cdop_code"] is not None),
+        must_change_password=row["password_change_due"] is not None,
+    )
 
 
 def list_users(engine: Engine) -> list[User]:

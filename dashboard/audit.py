@@ -9,18 +9,19 @@ from sqlalchemy import Engine, insert, select
 
 from dashboard.operational import audit_log
 
+_INSERT = insert(audit_log)  # built once: every page view writes a row
+
 
 def record(engine: Engine, event: str, username: str | None, remote_addr: str | None = None, **detail: Any) -> None:
+    row = {
+        "at": datetime.now(UTC).replace(tzinfo=None),
+        "username": username,
+        "event": event,
+        "detail": detail,
+        "remote_addr": remote_addr,
+    }
     with engine.begin() as db:
-        db.execute(
-            insert(audit_log).values(
-                at=datetime.now(UTC).replace(tzinfo=None),
-                username=username,
-                event=event,
-                detail=detail,
-                remote_addr=remote_addr,
-            )
-        )
+        db.execute(_INSERT, row)
 
 
 def recent(engine: Engine, limit: int = 200, event: str | None = None) -> list[dict[str, Any]]:

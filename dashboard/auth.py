@@ -10,7 +10,7 @@ from flask import Flask, Response, jsonify, redirect, render_template_string, re
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import accounts, audit, sessions, throttle
+from dashboard import accounts, audit, sessions, signed_in, throttle
 from dashboard.accounts import User
 from dashboard.context import Services
 from queries.store import StoreUnavailable
@@ -25,9 +25,10 @@ class SignedIn(UserMixin):
     """flask-login's view of a signed-in account. Its id is the session token,
     which the operational store can end at any time."""
 
-    def __init__(self, account: User, token: str) -> None:
+    def __init__(self, account: User, token: str, mapping_version: int | None = None) -> None:
         self.account = account
         self.token = token
+        self.mapping_version = mapping_version  # read with the session (dashboard.signed_in)
 
     def get_id(self) -> str:
         return self.token
@@ -48,13 +49,13 @@ def init_auth(server: Flask, svc: Services) -> None:
 
     @manager.user_loader
     def load(token: str) -> SignedIn | None:
-        user_id = sessions.resume(svc.engine, token, policy)
-        if user_id is None:
+        asking = signed_in.resume(svc.engine, token, policy)
+        if asking is None:
             return None
-        account = accounts.get_user(svc.engine, user_id)
-        if account is None or not account.active or (account.demo and not demo_mode(svc)):
+        account = asking.user
+        if not account.active or (account.demo and not demo_mode(svc)):
             return None
-        return SignedIn(account, token)
+        return SignedIn(account, token, asking.mapping_version)
 
     @server.before_request
     def require_login() -> Any:

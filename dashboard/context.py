@@ -164,7 +164,7 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
         params = parse_query(search)
         day = today or svc.today()
         # the managed mapping's version: a change reaches every user on their next request
-        mapping = svc.mappings.current(conn)
+        mapping = svc.mappings.current(conn, getattr(current_user, "mapping_version", None))
         rights = (user.id, user.role, user.cdop_codes, day, facts.version, mapping.version)
         requested = first(params, "footprint")
         choices = svc.cached(("choices", *rights), lambda: footprint_choices(user, conn, day, mapping))

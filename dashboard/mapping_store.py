@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, ScalarSelect, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dashboard.operational import mapping_cdops, mapping_footprint, mapping_revisions
@@ -35,7 +35,13 @@ CHANGED_MEANWHILE = "the mapping was changed by someone else since this preview;
 
 def latest_revision(engine: Engine) -> int | None:
     with engine.connect() as db:
-        return db.execute(select(func.max(mapping_revisions.c.id))).scalar()
+        return db.execute(select(revision_column())).scalar()
+
+
+def revision_column() -> ScalarSelect[Any]:
+    """The mapping's version (its latest revision's id, None before it is
+    seeded), as a column another statement can carry."""
+    return select(func.max(mapping_revisions.c.id)).scalar_subquery()
 
 
 def seed(engine: Engine, mapping: Mapping) -> bool:
@@ -83,8 +89,11 @@ class MappingSource:
         self._lock = threading.Lock()
         self._mapping: Mapping | None = None
 
-    def current(self, conn: duckdb.DuckDBPyConnection) -> Mapping:
-        version = latest_revision(self.engine)
+    def current(self, conn: duckdb.DuckDBPyConnection, version: int | None = None) -> Mapping:
+        """The mapping as it stands; ``version`` is its latest revision when
+        this request has already read it (see ``dashboard.signed_in``)."""
+        if version is None:
+            version = latest_revision(self.engine)
         if version is None:
             seed(self.engine, mapping_from_store(conn))
             version = latest_revision(self.engine)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, insert, update
 
 from dashboard.operational import sessions
 
@@ -43,33 +45,40 @@ def start(engine: Engine, user_id: int) -> str:
     return token
 
 
-def resume(engine: Engine, token: str, policy: SessionPolicy) -> int | None:
-    """The user id of a live session, or None (ending it if it has just expired)."""
+def session_key(token: str) -> str | None:
+    """What the store keeps of a cookie's token; None for a value that cannot be one."""
     if not token or len(token) > 100:
         return None
+    return _hash(token)
+
+
+def settle(engine: Engine, key: str, row: Mapping[str, Any], policy: SessionPolicy) -> bool:
+    """Whether the session read as ``row`` (its created_at, last_seen_at and
+    ended_at) is live now: ended here if it has just expired, and its
+    last_seen refreshed now and then."""
     now = _now()
-    key = _hash(token)
-    with engine.connect() as db:
-        row = db.execute(select(sessions).where(sessions.c.token_hash == key)).mappings().first()
-    if row is None or row["ended_at"] is not None:
-        return None
-    if now - row["last_seen_at"] > policy.idle:
-        end(engine, token, "idle")
-        return None
-    if now - row["created_at"] > policy.lifetime:
-        end(engine, token, "lifetime")
-        return None
+    if row["ended_at"] is not None:
+        return False
+    expired = "idle" if now - row["last_seen_at"] > policy.idle else None
+    expired = expired or ("lifetime" if now - row["created_at"] > policy.lifetime else None)
+    if expired:
+        _end_key(engine, key, expired)
+        return False
     if now - row["last_seen_at"] > TOUCH_EVERY:
         with engine.begin() as db:
             db.execute(update(sessions).where(sessions.c.token_hash == key).values(last_seen_at=now))
-    return int(row["user_id"])
+    return True
 
 
 def end(engine: Engine, token: str, reason: str) -> None:
+    _end_key(engine, _hash(token), reason)
+
+
+def _end_key(engine: Engine, key: str, reason: str) -> None:
     with engine.begin() as db:
         db.execute(
             update(sessions)
-            .where((sessions.c.token_hash == _hash(token)) & sessions.c.ended_at.is_(None))
+            .where((sessions.c.token_hash == key) & sessions.c.ended_at.is_(None))
             .values(ended_at=_now(), ended_reason=reason)
         )
 

@@ -1,0 +1,61 @@
+"""Who is asking: what every request needs from the operational store, read in one statement.
+
+The cookie's session, its user with their CDOP grants, and the version of the
+trust-to-CDOP mapping come back together. Read one by one they were five
+statements on three connections, about a tenth of a filter change's time.
+Nothing here is cached between requests: a disabled user, a revoked grant or
+a new mapping takes effect on the very next request, in every worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, bindparam
+
+from dashboard import sessions
+from dashboard.accounts import User, user_from_rows, user_select
+from dashboard.mapping_store import revision_column
+from dashboard.operational import sessions as session_rows
+from dashboard.operational import users
+
+# built once: making a statement this size costs more than running it
+_ASKING = (
+    user_select()
+    .add_columns(
+        session_rows.c.created_at.label("session_created_at"),
+        session_rows.c.last_seen_at.label("session_last_seen_at"),
+        session_rows.c.ended_at.label("session_ended_at"),
+        revision_column().label("mapping_version"),
+    )
+    .join(session_rows, session_rows.c.user_id == users.c.id)
+    .where(session_rows.c.token_hash == bindparam("key"))
+)
+
+
+@dataclass(frozen=True)
+class Asking:
+    user: User
+    mapping_version: int | None  # the mapping's latest revision as this request began
+
+
+def resume(engine: Engine, token: str, policy: sessions.SessionPolicy) -> Asking | None:
+    """The user of a live session and the mapping's version; None when the
+    token names no live session (a session that has just expired is ended)."""
+    key = sessions.session_key(token)
+    if key is None:
+        return None
+    with engine.connect() as db:
+        rows = db.execute(_ASKING, {"key": key}).mappings().all()
+    user = user_from_rows(rows)
+    if user is None:
+        return None
+    first = rows[0]
+    session = {
+        "created_at": first["session_created_at"],
+        "last_seen_at": first["session_last_seen_at"],
+        "ended_at": first["session_ended_at"],
+    }
+    if not sessions.settle(engine, key, session, policy):
+        return None
+    return Asking(user=user, mapping_version=first["mapping_version"])
