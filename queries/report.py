@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 
 import duckdb
 import polars as pl
@@ -231,11 +232,28 @@ def _fetch(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object])
     """A (small) result as a polars frame. Executed and fetched as rows: this
     binds the statement once, where a relation's ``.pl()`` binds it twice,
     which for the report's small results was a quarter of the query's time."""
+    rows, schema = _fetch_rows(conn, sql, params)
+    return _frame(rows, schema)
+
+
+def _fetch_rows(
+    conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]
+) -> tuple[list[tuple[object, ...]], dict[str, pl.DataType | None]]:
+    """A result's rows, and its columns' polars types (None for a type not mapped)."""
     rows = conn.execute(sql, params).fetchall()
-    schema = {str(name): _POLARS_TYPES.get(str(kind)) for name, kind, *_ in conn.description or ()}
+    return rows, {str(name): _POLARS_TYPES.get(str(kind)) for name, kind, *_ in conn.description or ()}
+
+
+ROWS_READ_AS_COLUMNS_FROM = 100  # polars reads many rows quicker as columns, a few quicker as rows
+
+
+def _frame(rows: Sequence[tuple[object, ...]], schema: dict[str, pl.DataType | None]) -> pl.DataFrame:
     if any(dtype is None for dtype in schema.values()):
         return pl.DataFrame(rows, schema=list(schema), orient="row")  # a type not mapped: let polars infer
-    return pl.DataFrame(rows, schema=schema, orient="row")  # type: ignore[arg-type]
+    if len(rows) < ROWS_READ_AS_COLUMNS_FROM:
+        return pl.DataFrame(rows, schema=schema, orient="row")  # type: ignore[arg-type]
+    columns = zip(*rows, strict=True)
+    return pl.DataFrame(dict(zip(schema, map(list, columns), strict=True)), schema=schema)  # type: ignore[arg-type]
 
 
 def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) -> pl.DataFrame:
@@ -264,7 +282,8 @@ def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: 
     """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display order, in one query."""
     _check_dimensions(by)
     sql, params = counts_sql(scope, filters, by)
-    return _labelled(_fetch(conn, sql, params), [DIMENSIONS[d] for d in by])
+    rows, schema = _fetch_rows(conn, sql, params)
+    return _counts_frame(rows, schema, [DIMENSIONS[d] for d in by])
 
 
 def counts_many(
@@ -279,13 +298,18 @@ def counts_many(
     if not breakdowns:
         return []
     sql, params = counts_many_sql(scope, filters, breakdowns)
-    frame = _fetch(conn, sql, params)
+    rows, schema = _fetch_rows(conn, sql, params)
+    parts: dict[object, list[tuple[object, ...]]] = {index: [] for index in range(len(breakdowns))}
+    for row in rows:
+        parts[row[0]].append(row)  # the first column is the breakdown's index, ``part``
+    names = list(schema)
     results = []
     for index, by in enumerate(breakdowns):
         dims = [DIMENSIONS[d] for d in by]
-        columns = [c for dim in dims for c in _columns(dim, labelled=False)]
-        part = frame.filter(pl.col("part") == index).select(*columns, "deaths")
-        results.append(_labelled(part, dims))
+        columns = [*(c for dim in dims for c in _columns(dim, labelled=False)), "deaths"]
+        pick = itemgetter(*(names.index(c) for c in columns))
+        part = [pick(row) for row in parts[index]]
+        results.append(_counts_frame(part, {c: schema[c] for c in columns}, dims))
     return results
 
 
@@ -419,51 +443,46 @@ def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, 
 # plain Python over their rows, and one frame is built at the end.
 
 
-def _labelled(frame: pl.DataFrame, dims: list[Dimension]) -> pl.DataFrame:
-    """Labels from the code lists, then display order."""
+def _counts_frame(
+    rows: Sequence[tuple[object, ...]], schema: dict[str, pl.DataType | None], dims: list[Dimension]
+) -> pl.DataFrame:
+    """Counted rows as a frame in display order, with a label column for each coded dimension."""
+    names = list(schema)
+    ordered = _in_display_order(rows, names, dims)
+    frame = _frame(ordered, schema)
     labels = [
         pl.Series(
             f"{dim.keys[0]}_label",
-            [dim.labels.get(c, "Not known") for c in frame[dim.keys[0]].to_list()],
+            [dim.labels.get(code, "Not known") for code in frame[dim.keys[0]].to_list()],  # type: ignore[call-overload]
             dtype=pl.String,
         )
         for dim in dims
         if dim.labels is not None
     ]
-    return _ordered(frame.with_columns(labels) if labels else frame, dims)
+    return frame.with_columns(labels) if labels else frame
 
 
-def _sort_key(dims: list[Dimension], columns: dict[str, list[object]]) -> list[list[object]]:
-    """Per key column, the values to sort by: code-list rank, or the value itself."""
-    keys: list[list[object]] = []
+def _in_display_order(
+    rows: Sequence[tuple[object, ...]], names: list[str], dims: list[Dimension]
+) -> list[tuple[object, ...]]:
+    """Rows in display order: code-list order where there is one, else by name
+    (nulls last); ties keep their order. The sort keys are built a column at a
+    time, so that the comparisons run on plain tuples (the hospital x reviewer
+    matrix has thousands of rows)."""
+    if len(rows) < 2:
+        return list(rows)
+    columns = list(zip(*rows, strict=True))
+    keys: list[Sequence[object]] = []
     for dim in dims:
         if dim.order:
             rank = {code: i for i, code in enumerate(dim.order)}
-            keys.append([rank.get(v, len(rank)) for v in columns[dim.keys[0]]])
-        else:
-            keys.extend(columns[k] for k in dim.keys)
-    return keys
-
-
-SORT_IN_POLARS_FROM = 1000  # rows; below this a Python sort beats polars' fixed cost
-
-
-def _ordered(frame: pl.DataFrame, dims: list[Dimension], polars_from: int = SORT_IN_POLARS_FROM) -> pl.DataFrame:
-    """Rows in display order: code-list order where there is one, else by name (nulls last)."""
-    if frame.height < 2:
-        return frame
-    if frame.height >= polars_from:
-        by: list[pl.Expr] = []
-        for dim in dims:
-            if dim.order:
-                rank = {code: i for i, code in enumerate(dim.order)}
-                by.append(pl.col(dim.keys[0]).replace_strict(rank, default=len(rank), return_dtype=pl.Int32))
-            else:
-                by.extend(pl.col(k) for k in dim.keys)
-        return frame.sort(by, nulls_last=True, maintain_order=True)
-    keys = _sort_key(dims, {c: frame[c].to_list() for dim in dims for c in dim.keys})
-    order = sorted(range(frame.height), key=lambda i: tuple((v is None, v) for v in (k[i] for k in keys)))
-    return frame[order]
+            keys.append([rank.get(code, len(rank)) for code in columns[names.index(dim.keys[0])]])
+            continue
+        for key in dim.keys:
+            values = columns[names.index(key)]
+            keys.append([(v is None, v) for v in values] if None in values else values)
+    order = sorted(range(len(rows)), key=list(zip(*keys, strict=True)).__getitem__)
+    return [rows[i] for i in order]
 
 
 def _columns(dim: Dimension, labelled: bool = True) -> list[str]:
@@ -484,11 +503,9 @@ def rollup(base: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     totals: dict[tuple[object, ...], int] = {}
     for *key, deaths in zip(*(base[c].to_list() for c in columns), base["deaths"].to_list(), strict=True):
         totals[tuple(key)] = totals.get(tuple(key), 0) + deaths
-    rolled = pl.DataFrame(
-        {c: [key[i] for key in totals] for i, c in enumerate(columns)} | {"deaths": list(totals.values())},
-        schema={c: base.schema[c] for c in columns} | {"deaths": base.schema["deaths"]},
-    )
-    return _ordered(rolled, dims)
+    names = [*columns, "deaths"]
+    rows = _in_display_order([(*key, deaths) for key, deaths in totals.items()], names, dims)
+    return _frame(rows, {name: base.schema[name] for name in names})
 
 
 def headline_from(base: pl.DataFrame) -> pl.DataFrame:
