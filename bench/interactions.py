@@ -217,9 +217,14 @@ def run(
     day = date.today()
     with app.server.app_context():
         store = services().store
-    real_cursor = store.cursor
+    real_cursor, real_lease = store.cursor, store.lease
     log: list[tuple[str, Any]] = []
-    store.cursor = lambda: RecordingCursor(real_cursor(), log)  # type: ignore[method-assign]
+
+    def recording_lease() -> tuple[Any, Callable[[], None]]:
+        cursor, give_back = real_lease()
+        return RecordingCursor(cursor, log), give_back
+
+    store.lease = recording_lease  # type: ignore[method-assign]
 
     results: dict[str, dict[str, Timings]] = {}
     searches: dict[tuple[str, str], list[str]] = {}

@@ -98,9 +98,10 @@ class View:
     options: FilterOptions
     filters: Filters
     params: Params
+    give_back: Callable[[], None]  # the cursor, for the next request to reuse
 
     def close(self) -> None:
-        self.conn.close()
+        self.give_back()
 
     def query(self, **view_params: str | None) -> str:
         """The canonical query string of this view (cleaned filters, footprint and
@@ -158,7 +159,7 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
     ``page``, the view is recorded in the audit log with its filters."""
     user = signed_in_user()
     svc = services()
-    conn = svc.store.cursor()
+    conn, give_back = svc.store.lease()
     try:
         facts = svc.store.facts()
         params = parse_query(search)
@@ -174,11 +175,12 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
         options = svc.options(conn, scope, facts.version)
         filters = options.clean(raw_filters(params))
     except BaseException:
-        conn.close()
+        give_back()
         raise
     view = View(
         user=user,
         conn=conn,
+        give_back=give_back,
         facts=facts,
         scope=scope,
         footprint=footprint,

@@ -2,8 +2,11 @@
 
 Opened lazily (never at import, so gunicorn can fork safely), one connection
 per process and one cursor per request (DuckDB connections are not shared
-across threads). When a load swaps in a new store file, the next request sees
-the new file: the file's identity is checked at most once a second.
+across threads). A request gives its cursor back when it is done, for the
+next request to reuse: making a cursor and pointing it at the store cost
+about 0.4 ms, a twentieth of a filter change. When a load swaps in a new
+store file, the next request sees the new file: the file's identity is
+checked at most once a second, and cursors on the old file are not reused.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -21,6 +25,7 @@ from queries.report import data_facts
 from queries.store import StoreUnavailable, open_readonly, use_store
 
 RECHECK_SECONDS = 1.0
+IDLE_CURSORS = 8  # kept for reuse: more than a worker's threads ever need at once
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class DeathsStore:
         self._conn: duckdb.DuckDBPyConnection | None = None
         self._identity: tuple[int, int, int] | None = None
         self._facts: StoreFacts | None = None
+        self._idle: list[tuple[duckdb.DuckDBPyConnection, duckdb.DuckDBPyConnection]] = []  # (made on, cursor)
         self._checked = 0.0
 
     def _current_identity(self) -> tuple[int, int, int]:
@@ -48,8 +54,30 @@ class DeathsStore:
         return (stat.st_ino, stat.st_mtime_ns, stat.st_size)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A cursor for this request on the newest store file."""
+        """A new cursor on the newest store file; the caller closes it."""
         return use_store(self._connection().cursor())
+
+    def lease(self) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
+        """A cursor for one request on the newest store file, reused from an
+        earlier request if one was given back; and the call that gives it back."""
+        conn = self._connection()
+        reused: duckdb.DuckDBPyConnection | None = None
+        with self._lock:
+            while self._idle and reused is None:
+                made_on, cursor = self._idle.pop()
+                if made_on is conn:
+                    reused = cursor
+                else:
+                    cursor.close()  # made on a store file since replaced
+        leased = reused or use_store(conn.cursor())
+        return leased, lambda: self._give_back(conn, leased)
+
+    def _give_back(self, made_on: duckdb.DuckDBPyConnection, cursor: duckdb.DuckDBPyConnection) -> None:
+        with self._lock:
+            if made_on is self._conn and len(self._idle) < IDLE_CURSORS:
+                self._idle.append((made_on, cursor))
+                return
+        cursor.close()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
         """The connection to the newest store file (reopened after a swap)."""
