@@ -1,6 +1,6 @@
 """``python -m bench``: the performance benchmark, written to bench/results.md and results.json.
 
-    .venv/bin/python -m bench                 # 1x, 10x and 100x: about 15 minutes once the stores are built
+    .venv/bin/python -m bench                 # 1x, 10x and 100x: about 5 minutes once the stores are built
     .venv/bin/python -m bench --scales 1 --quick
 
 Stores are built once per scale and cached in bench/cache/ (100x needs about
