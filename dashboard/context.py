@@ -78,6 +78,10 @@ class Services:
     def options(self, conn: duckdb.DuckDBPyConnection, scope: Scope, version: str) -> FilterOptions:
         return self.cached(("options", scope.key, version), lambda: report.filter_options(conn, scope))
 
+    def names(self, conn: duckdb.DuckDBPyConnection, version: str) -> report.Names:
+        """Trust, hospital and CDOP names: the same for everyone, until the store changes."""
+        return self.cached(("names", version), lambda: report.read_names(conn))
+
 
 def services() -> Services:
     return current_app.extensions["cdop"]
@@ -99,6 +103,7 @@ class View:
     filters: Filters
     params: Params
     give_back: Callable[[], None]  # the cursor, for the next request to reuse
+    names: report.Names  # trust, hospital and CDOP names, for report.counts
 
     def close(self) -> None:
         self.give_back()
@@ -173,6 +178,7 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
             ("scope", *rights, requested), lambda: scope_for(user, requested, conn, day, mapping)
         )
         options = svc.options(conn, scope, facts.version)
+        names = svc.names(conn, facts.version)
         filters = options.clean(raw_filters(params))
     except BaseException:
         give_back()
@@ -188,6 +194,7 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
         options=options,
         filters=filters,
         params=params,
+        names=names,
     )
     if page is not None:
         audit.record(

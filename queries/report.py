@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from operator import itemgetter
 
 import duckdb
 import polars as pl
@@ -34,7 +33,7 @@ class Dimension:
     select: tuple[str, ...]  # key expressions "expr AS name" over a row or an inner group
     keys: tuple[str, ...]  # output key columns, in sort order
     inner: tuple[str, ...] = ()  # raw report_facts columns the keys need
-    names: tuple[tuple[str, str], ...] = ()  # (expression over a row, column): one name per key
+    names: tuple[str, ...] = ()  # columns looked up by the first key's code in ``Names``, after counting
     labels: dict[str, str] | None = None  # code -> label, for a "<key>_label" column
     order: tuple[str, ...] = ()  # code-list order of the first key, if any
 
@@ -47,14 +46,12 @@ def _coded(column: str, labels: dict[str, str], alias: str | None = None) -> Dim
 RESIDENCE_GROUP = "__residence_group__"  # replaced by the scope's expression in counts_sql
 REVIEW_GROUP = "__review_group__"
 DIMENSIONS: dict[str, Dimension] = {
-    "trust": Dimension(
-        ("trust_code",), ("trust_name", "trust_code"), inner=("trust_code",), names=(("trust_name", "trust_name"),)
-    ),
+    "trust": Dimension(("trust_code",), ("trust_name", "trust_code"), inner=("trust_code",), names=("trust_name",)),
     "site": Dimension(
         ("site_code",),
         ("site_name", "site_code"),
         inner=("site_code",),
-        names=(("site_name", "site_name"), ("trust_code", "site_trust_code")),
+        names=("site_name", "site_trust_code"),
     ),
     "place": _coded("place_in_hospital", codes.PLACES_IN_HOSPITAL, "place"),
     "age_group": _coded("age_group", codes.AGE_GROUPS),
@@ -62,7 +59,7 @@ DIMENSIONS: dict[str, Dimension] = {
         (f"coalesce(reviewing_cdop_code, '{codes.UNASSIGNED}') AS reviewing_cdop_code",),
         ("reviewing_cdop_name", "reviewing_cdop_code"),
         inner=("reviewing_cdop_code",),
-        names=(("coalesce(reviewing_cdop_name, 'Not yet assigned')", "reviewing_cdop_name"),),
+        names=("reviewing_cdop_name",),
     ),
     "review_group": Dimension(
         (f"{REVIEW_GROUP} AS review_group",),
@@ -278,16 +275,24 @@ def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) ->
     )
 
 
-def counts(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str]) -> pl.DataFrame:
-    """Deaths counted by one or more of ``DIMENSIONS``, labelled and in display order, in one query."""
+def counts(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str], names: Names | None = None
+) -> pl.DataFrame:
+    """Deaths counted by one or more of ``DIMENSIONS``, named, labelled and in
+    display order, in one query (and one more for the names, unless given)."""
     _check_dimensions(by)
     sql, params = counts_sql(scope, filters, by)
     rows, schema = _fetch_rows(conn, sql, params)
-    return _counts_frame(rows, schema, [DIMENSIONS[d] for d in by])
+    columns = dict(zip(schema, zip(*rows, strict=True), strict=True)) if rows else {c: () for c in schema}
+    return _counts_frame(columns, schema, [DIMENSIONS[d] for d in by], names or read_names(conn))
 
 
 def counts_many(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, breakdowns: Sequence[Sequence[str]]
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    breakdowns: Sequence[Sequence[str]],
+    names: Names | None = None,
 ) -> list[pl.DataFrame]:
     """Several ``counts`` at once, in one statement: each breakdown groups only
     what it needs, side by side. (Rolling one cross-tabulation up in Python was
@@ -299,17 +304,16 @@ def counts_many(
         return []
     sql, params = counts_many_sql(scope, filters, breakdowns)
     rows, schema = _fetch_rows(conn, sql, params)
+    names = names or read_names(conn)
     parts: dict[object, list[tuple[object, ...]]] = {index: [] for index in range(len(breakdowns))}
     for row in rows:
         parts[row[0]].append(row)  # the first column is the breakdown's index, ``part``
-    names = list(schema)
     results = []
     for index, by in enumerate(breakdowns):
         dims = [DIMENSIONS[d] for d in by]
-        columns = [*(c for dim in dims for c in _columns(dim, labelled=False)), "deaths"]
-        pick = itemgetter(*(names.index(c) for c in columns))
-        part = [pick(row) for row in parts[index]]
-        results.append(_counts_frame(part, {c: schema[c] for c in columns}, dims))
+        part = list(zip(*parts[index], strict=True)) or [()] * len(schema)
+        columns = {c: part[i] for i, c in enumerate(schema) if c in _key_columns(dims) or c == "deaths"}
+        results.append(_counts_frame(columns, schema, dims, names))
     return results
 
 
@@ -361,7 +365,6 @@ def _grouping_sets_sql(
     needs_review = any("review_group" in by for by in members.values())
     review = _review_group(scope, "reviewing_cdop_code", "trust_code", params) if needs_review else ""
     keys: dict[str, str] = {}  # output column -> expression over the inner groups
-    names: dict[str, str] = {}  # output column -> expression over a row
     sets: dict[int, list[str]] = {}
     for index, by in members.items():
         sets[index] = []
@@ -372,7 +375,6 @@ def _grouping_sets_sql(
                     expr.rsplit(" AS ", 1)[0].replace(RESIDENCE_GROUP, residence).replace(REVIEW_GROUP, review)
                 )
                 sets[index].append(alias)
-            names.update({alias: expr for expr, alias in dim.names})
     columns = list(keys)
     # GROUPING(...) has a bit set for each column a set leaves out: which breakdown a row belongs to
     bits = {
@@ -383,14 +385,11 @@ def _grouping_sets_sql(
         ", ".join(f"k_{c}" for c in columns), " ".join(f"WHEN {bit} THEN {i}" for i, bit in bits.items())
     )
     sql = f"""
-    SELECT {part} AS part, {", ".join(f"k_{c} AS {c}" for c in columns)},
-        {"".join(f"any_value({alias}) AS {alias}, " for alias in names)}sum(n)::BIGINT AS deaths
+    SELECT {part} AS part, {", ".join(f"k_{c} AS {c}" for c in columns)}, sum(n)::BIGINT AS deaths
     FROM (
-        SELECT {", ".join(f"{expr} AS k_{alias}" for alias, expr in keys.items())},
-            {"".join(f"{alias}, " for alias in names)}n
+        SELECT {", ".join(f"{expr} AS k_{alias}" for alias, expr in keys.items())}, n
         FROM (
-            SELECT {", ".join(f"r.{c}" for c in inner)},
-                {"".join(f"any_value({expr}) AS {alias}, " for alias, expr in names.items())}count(*) AS n
+            SELECT {", ".join(f"r.{c}" for c in inner)}, count(*) AS n
             FROM report_facts AS r
             WHERE {" AND ".join(where)}
             GROUP BY {", ".join(f"r.{c}" for c in inner)}
@@ -400,6 +399,41 @@ def _grouping_sets_sql(
     GROUP BY GROUPING SETS ({", ".join("(" + ", ".join(f"k_{c}" for c in sets[i]) + ")" for i in sets)})
     """
     return sql, params
+
+
+# Names are looked up after counting, not carried through it: three name
+# columns flowing through the GROUPING SETS were a third of the all-England
+# reviewing page's statement (41 ms of it at 100x). They come from the same
+# reference tables ``report_facts`` was built from, so they are the same names.
+NAMES_SQL = """
+SELECT 'trust_code' AS code_column, trust_code AS code, trust_name AS name, NULL::VARCHAR AS extra FROM ref_trusts
+UNION ALL SELECT 'site_code', site_code, site_name, trust_code FROM ref_sites
+UNION ALL SELECT 'reviewing_cdop_code', cdop_code, cdop_name, NULL FROM ref_cdops
+"""
+NOT_FOUND: dict[str, tuple[object, ...]] = {
+    "trust_code": (None,),
+    "site_code": (None, None),
+    "reviewing_cdop_code": ("Not yet assigned",),  # and the code of deaths with no reviewer yet
+}
+
+
+@dataclass(frozen=True)
+class Names:
+    """Names by code, per code column: what a dimension's ``names`` columns hold."""
+
+    by_code: dict[str, dict[str, tuple[object, ...]]]
+
+    def lookup(self, code_column: str, codes_: Sequence[object]) -> list[tuple[object, ...]]:
+        found, missing = self.by_code.get(code_column, {}), NOT_FOUND[code_column]
+        return [found.get(code, missing) for code in codes_]  # type: ignore[call-overload]
+
+
+def read_names(conn: duckdb.DuckDBPyConnection) -> Names:
+    """Every trust, hospital and CDOP name in the store (a few hundred rows)."""
+    by_code: dict[str, dict[str, tuple[object, ...]]] = {column: {} for column in NOT_FOUND}
+    for column, code, name, extra in conn.execute(NAMES_SQL).fetchall():
+        by_code[column][code] = (name,) if len(NOT_FOUND[column]) == 1 else (name, extra)
+    return Names(by_code)
 
 
 def _check_dimensions(by: Sequence[str]) -> None:
@@ -424,13 +458,12 @@ def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, 
     residence = _residence_group(scope, "", params) if "residence_class" in inner else ""
     residence_where = _residence_where(filters, residence, params) if residence else ""
     review = _review_group(scope, "reviewing_cdop_code", "trust_code", params) if "review_group" in by else ""
-    names = [(expr, alias) for dim in dims for expr, alias in dim.names]
     keys = ", ".join(
         expr.replace(RESIDENCE_GROUP, residence).replace(REVIEW_GROUP, review) for dim in dims for expr in dim.select
     )
     conditions = " AND ".join([*where, *([residence_where] if residence_where else [])])
     sql = f"""
-    SELECT {keys}, {"".join(f"any_value({expr}) AS {alias}, " for expr, alias in names)}count(*) AS deaths
+    SELECT {keys}, count(*) AS deaths
     FROM report_facts AS r
     WHERE {conditions}
     GROUP BY ALL
@@ -444,51 +477,62 @@ def counts_sql(scope: Scope, filters: Filters, by: Sequence[str]) -> tuple[str, 
 
 
 def _counts_frame(
-    rows: Sequence[tuple[object, ...]], schema: dict[str, pl.DataType | None], dims: list[Dimension]
+    columns: dict[str, Sequence[object]],
+    schema: dict[str, pl.DataType | None],
+    dims: list[Dimension],
+    names: Names,
 ) -> pl.DataFrame:
-    """Counted rows as a frame in display order, with a label column for each coded dimension."""
-    names = list(schema)
-    ordered = _in_display_order(rows, names, dims)
-    frame = _frame(ordered, schema)
-    labels = [
-        pl.Series(
-            f"{dim.keys[0]}_label",
-            [dim.labels.get(code, "Not known") for code in frame[dim.keys[0]].to_list()],  # type: ignore[call-overload]
-            dtype=pl.String,
-        )
-        for dim in dims
-        if dim.labels is not None
-    ]
-    return frame.with_columns(labels) if labels else frame
+    """Counted columns (keys and deaths) as a frame in display order, with each
+    dimension's names looked up and a label column for each coded one."""
+    full: dict[str, Sequence[object]] = {}
+    types: dict[str, pl.DataType | None] = {}
+    for dim in dims:
+        keys = _key_columns([dim])
+        full.update({key: columns[key] for key in keys})
+        types.update({key: schema[key] for key in keys})
+        if dim.names:
+            found = names.lookup(keys[0], columns[keys[0]])
+            for i, name in enumerate(dim.names):
+                full[name], types[name] = [values[i] for values in found], pl.String
+    full["deaths"], types["deaths"] = columns["deaths"], schema["deaths"]
+    order = _display_order(full, dims)
+    ordered = {name: [values[i] for i in order] for name, values in full.items()}
+    for dim in dims:
+        if dim.labels is not None:
+            label = f"{dim.keys[0]}_label"
+            ordered[label] = [dim.labels.get(code, "Not known") for code in ordered[dim.keys[0]]]  # type: ignore[call-overload]
+            types[label] = pl.String
+    return pl.DataFrame(ordered, schema=types)  # type: ignore[arg-type]
 
 
-def _in_display_order(
-    rows: Sequence[tuple[object, ...]], names: list[str], dims: list[Dimension]
-) -> list[tuple[object, ...]]:
-    """Rows in display order: code-list order where there is one, else by name
-    (nulls last); ties keep their order. The sort keys are built a column at a
-    time, so that the comparisons run on plain tuples (the hospital x reviewer
-    matrix has thousands of rows)."""
-    if len(rows) < 2:
-        return list(rows)
-    columns = list(zip(*rows, strict=True))
+def _display_order(columns: dict[str, Sequence[object]], dims: list[Dimension]) -> list[int]:
+    """The rows' display order: code-list order where there is one, else by
+    name (nulls last); ties keep their order. The sort keys are built a column
+    at a time, so that the comparisons run on plain tuples (the hospital x
+    reviewer matrix has thousands of rows)."""
+    count = len(columns["deaths"])
+    if count < 2:
+        return list(range(count))
     keys: list[Sequence[object]] = []
     for dim in dims:
         if dim.order:
             rank = {code: i for i, code in enumerate(dim.order)}
-            keys.append([rank.get(code, len(rank)) for code in columns[names.index(dim.keys[0])]])
+            keys.append([rank.get(code, len(rank)) for code in columns[dim.keys[0]]])
             continue
         for key in dim.keys:
-            values = columns[names.index(key)]
+            values = columns[key]
             keys.append([(v is None, v) for v in values] if None in values else values)
-    order = sorted(range(len(rows)), key=list(zip(*keys, strict=True)).__getitem__)
-    return [rows[i] for i in order]
+    return sorted(range(count), key=list(zip(*keys, strict=True)).__getitem__)
+
+
+def _key_columns(dims: list[Dimension]) -> list[str]:
+    """The key columns the dimensions' statement returns (their names are looked up after)."""
+    return [expr.rsplit(" AS ", 1)[-1].rsplit(".", 1)[-1] for dim in dims for expr in dim.select]
 
 
 def _columns(dim: Dimension, labelled: bool = True) -> list[str]:
     """The columns one dimension contributes to a counts frame (with its label column, if ``labelled``)."""
-    names = [expr.rsplit(" AS ", 1)[-1].rsplit(".", 1)[-1] for expr in dim.select]
-    names += [alias for _, alias in dim.names]
+    names = [*_key_columns([dim]), *dim.names]
     return [*names, f"{dim.keys[0]}_label"] if labelled and dim.labels is not None else names
 
 
@@ -503,9 +547,13 @@ def rollup(base: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
     totals: dict[tuple[object, ...], int] = {}
     for *key, deaths in zip(*(base[c].to_list() for c in columns), base["deaths"].to_list(), strict=True):
         totals[tuple(key)] = totals.get(tuple(key), 0) + deaths
-    names = [*columns, "deaths"]
-    rows = _in_display_order([(*key, deaths) for key, deaths in totals.items()], names, dims)
-    return _frame(rows, {name: base.schema[name] for name in names})
+    rolled: dict[str, Sequence[object]] = {c: [key[i] for key in totals] for i, c in enumerate(columns)}
+    rolled["deaths"] = list(totals.values())
+    order = _display_order(rolled, dims)
+    return pl.DataFrame(
+        {name: [values[i] for i in order] for name, values in rolled.items()},
+        schema={name: base.schema[name] for name in rolled},
+    )
 
 
 def headline_from(base: pl.DataFrame) -> pl.DataFrame:

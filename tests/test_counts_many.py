@@ -107,3 +107,25 @@ def test_display_order_is_code_list_order_then_names_with_nulls_last(conn) -> No
         assert_frame_equal(frame, shuffled.sort(rules, nulls_last=True))
         rolled = report.rollup(shuffled, by[:1])
         assert_frame_equal(rolled, report.rollup(frame, by[:1]))
+
+
+def test_names_looked_up_after_counting_are_the_names_the_facts_hold(conn) -> None:
+    cursor = use_store(conn.cursor())
+    facts = cursor.execute(
+        """SELECT DISTINCT trust_code, trust_name, site_code, site_name,
+                  coalesce(reviewing_cdop_code, 'UNASSIGNED'), coalesce(reviewing_cdop_name, 'Not yet assigned')
+           FROM report_facts"""
+    ).fetchall()
+    trusts = {row[0]: row[1] for row in facts}
+    sites = {row[2]: (row[3], row[0]) for row in facts}
+    reviewers = {row[4]: row[5] for row in facts}
+    assert "UNASSIGNED" in reviewers and len(sites) > 20
+    for scope in (england_scope(cursor, TODAY), cdop_scope(cursor, ["LLR"], TODAY)):
+        by_site, by_trust = report.counts_many(cursor, scope, Filters(), [["site", "reviewing_cdop"], ["trust"]])
+        assert by_site.height > 0 and by_trust.height > 0
+        for row in by_site.iter_rows(named=True):
+            assert sites[row["site_code"]] == (row["site_name"], row["site_trust_code"])
+            assert reviewers[row["reviewing_cdop_code"]] == row["reviewing_cdop_name"]
+        assert all(trusts[code] == name for code, name in by_trust.select("trust_code", "trust_name").iter_rows())
+        alone = report.counts(cursor, scope, Filters(), ["site", "reviewing_cdop"])  # reads the names itself
+        assert_frame_equal(alone, by_site)

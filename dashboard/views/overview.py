@@ -119,7 +119,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
         # one statement for every breakdown
-        trust_place, ages, by_quarter, groups = report.counts_many(conn, scope, filters, BREAKDOWNS)
+        trust_place, ages, by_quarter, groups = report.counts_many(conn, scope, filters, BREAKDOWNS, view.names)
         head = report.headline_from(groups).row(0, named=True)
         places = report.rollup(trust_place, ["place"])
         quarters = report.periods(by_quarter, filters, "quarter")

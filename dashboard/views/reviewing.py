@@ -98,7 +98,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
         # one statement for every breakdown
-        groups, reviewers, by_site, residence, matrix = report.counts_many(conn, scope, filters, BREAKDOWNS)
+        groups, reviewers, by_site, residence, matrix = report.counts_many(conn, scope, filters, BREAKDOWNS, view.names)
         head = report.headline_from(groups).row(0, named=True)
         deaths = head["deaths"]
         non_res = head["non_residents"]

@@ -142,9 +142,9 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         level = drill_level(view.filters)
         dimension, label, code, noun, _ = LEVELS[level]
         if dimension == "age_group":
-            frame = by_age = report.counts(view.conn, view.scope, view.filters, [dimension])
+            frame = by_age = report.counts(view.conn, view.scope, view.filters, [dimension], view.names)
         else:
-            by_age = report.counts(view.conn, view.scope, view.filters, [dimension, "age_group"])
+            by_age = report.counts(view.conn, view.scope, view.filters, [dimension, "age_group"], view.names)
             frame = report.rollup(by_age, [dimension])
         period = period_label(view.filters, view.options)
         items = crumb_items(view)
