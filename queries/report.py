@@ -284,7 +284,8 @@ def counts(
     sql, params = counts_sql(scope, filters, by)
     rows, schema = _fetch_rows(conn, sql, params)
     columns = dict(zip(schema, zip(*rows, strict=True), strict=True)) if rows else {c: () for c in schema}
-    return _counts_frame(columns, schema, [DIMENSIONS[d] for d in by], names or read_names(conn))
+    dims = [DIMENSIONS[d] for d in by]
+    return _counts_frame(columns, schema, dims, _names_for(conn, [dims], names))
 
 
 def counts_many(
@@ -304,7 +305,7 @@ def counts_many(
         return []
     sql, params = counts_many_sql(scope, filters, breakdowns)
     rows, schema = _fetch_rows(conn, sql, params)
-    names = names or read_names(conn)
+    names = _names_for(conn, [[DIMENSIONS[d] for d in by] for by in breakdowns], names)
     parts: dict[object, list[tuple[object, ...]]] = {index: [] for index in range(len(breakdowns))}
     for row in rows:
         parts[row[0]].append(row)  # the first column is the breakdown's index, ``part``
@@ -426,6 +427,13 @@ class Names:
     def lookup(self, code_column: str, codes_: Sequence[object]) -> list[tuple[object, ...]]:
         found, missing = self.by_code.get(code_column, {}), NOT_FOUND[code_column]
         return [found.get(code, missing) for code in codes_]  # type: ignore[call-overload]
+
+
+def _names_for(conn: duckdb.DuckDBPyConnection, breakdowns: list[list[Dimension]], names: Names | None) -> Names:
+    """The names given, or read from the store if any dimension needs them."""
+    if names is not None or not any(dim.names for dims in breakdowns for dim in dims):
+        return names or Names({})
+    return read_names(conn)
 
 
 def read_names(conn: duckdb.DuckDBPyConnection) -> Names:

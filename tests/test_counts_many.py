@@ -129,3 +129,23 @@ def test_names_looked_up_after_counting_are_the_names_the_facts_hold(conn) -> No
         assert all(trusts[code] == name for code, name in by_trust.select("trust_code", "trust_name").iter_rows())
         alone = report.counts(cursor, scope, Filters(), ["site", "reviewing_cdop"])  # reads the names itself
         assert_frame_equal(alone, by_site)
+
+
+def test_names_are_read_only_when_a_dimension_has_them_and_none_were_given(conn) -> None:
+    from bench.interactions import RecordingCursor
+
+    log: list[tuple[str, object]] = []
+    cursor = RecordingCursor(use_store(conn.cursor()), log)
+    scope = cdop_scope(cursor, ["LLR"], TODAY)
+    names = report.read_names(cursor)
+    for by, given, statements in (
+        (["month", "place"], None, 1),
+        (["trust", "age_group"], None, 2),
+        (["trust", "age_group"], names, 1),
+    ):
+        log.clear()
+        report.counts(cursor, scope, Filters(), by, given)
+        assert len(log) == statements, (by, given is not None)
+    log.clear()
+    report.by_period(cursor, scope, Filters(), "month", "place")  # the trends page
+    assert len(log) == 1
