@@ -69,7 +69,7 @@ def seed(engine: Engine, mapping: Mapping) -> bool:
 def load(engine: Engine) -> Mapping:
     """The mapping as it stands now (every row not retired), with its version."""
     with engine.connect() as db:
-        version = db.execute(select(func.max(mapping_revisions.c.id))).scalar()
+        version = db.execute(select(revision_column())).scalar()
         cdop_rows = db.execute(
             select(mapping_cdops).where(mapping_cdops.c.retired_by.is_(None)).order_by(mapping_cdops.c.id)
         ).mappings()
@@ -134,7 +134,7 @@ def apply(
     retired_cdops, added_cdops = _diff(old.cdops, new.cdops)
     retired_rows, added_rows = _diff(old.footprint, new.footprint)
     with engine.begin() as db:
-        current = db.execute(select(func.max(mapping_revisions.c.id))).scalar()
+        current = db.execute(select(revision_column())).scalar()
         if f"m{current}" != old.version:
             raise MappingConflict(CHANGED_MEANWHILE)
         revision = db.execute(

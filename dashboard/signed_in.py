@@ -23,9 +23,9 @@ from dashboard.operational import users
 _ASKING = (
     user_select()
     .add_columns(
-        session_rows.c.created_at.label("session_created_at"),
-        session_rows.c.last_seen_at.label("session_last_seen_at"),
-        session_rows.c.ended_at.label("session_ended_at"),
+        session_rows.c.created_at,  # the user's columns (user_select) hold no name of these
+        session_rows.c.last_seen_at,
+        session_rows.c.ended_at,
         revision_column().label("mapping_version"),
     )
     .join(session_rows, session_rows.c.user_id == users.c.id)
@@ -50,12 +50,6 @@ def resume(engine: Engine, token: str, policy: sessions.SessionPolicy) -> Asking
     user = user_from_rows(rows)
     if user is None:
         return None
-    first = rows[0]
-    session = {
-        "created_at": first["session_created_at"],
-        "last_seen_at": first["session_last_seen_at"],
-        "ended_at": first["session_ended_at"],
-    }
-    if not sessions.settle(engine, key, session, policy):
+    if not sessions.settle(engine, key, rows[0], policy):
         return None
-    return Asking(user=user, mapping_version=first["mapping_version"])
+    return Asking(user=user, mapping_version=rows[0]["mapping_version"])
