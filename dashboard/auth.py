@@ -6,13 +6,14 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, jsonify, redirect, render_template_string, request, session
+from flask import Flask, Response, jsonify, make_response, redirect, render_template_string, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import accounts, audit, sessions, signed_in, throttle
 from dashboard.accounts import User
 from dashboard.context import Services
+from dashboard.redirect_target import local_target
 from queries.store import StoreUnavailable
 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
@@ -82,22 +83,29 @@ def init_auth(server: Flask, svc: Services) -> None:
         username = str(request.form.get("username", "")).strip().lower()[:64]
         password = str(request.form.get("password", ""))[:256]
         address = request.remote_addr
-        if throttle.blocked(svc.engine, username, address):
-            audit.record(svc.engine, "login_throttled", username or None, address)
-            message = "Too many failed sign-ins. Wait 15 minutes and try again, or ask your administrator."
-            return _login_form(svc, error=message), 429
-        account = accounts.authenticate(svc.engine, username, password) if username and password else None
-        if account is not None and account.demo and not demo_mode(svc):
+        refusal = throttle.check(svc.engine, username, address)
+        if refusal is not None:
+            audit.record(svc.engine, "login_throttled", username or None, address, reason=refusal.reason)
+            response = make_response(_login_form(svc, error=_throttled_message(refusal)), 429)
+            response.headers["Retry-After"] = str(refusal.retry_after)
+            return response
+        demo = demo_mode(svc)
+        account = None
+        if username and password:
+            account = accounts.authenticate(svc.engine, username, password, demo_mode=demo)
+        if account is not None and account.demo and not demo:
             account = None
         if account is None:
             audit.record(svc.engine, "login_failed", username or None, address)
             return _login_form(svc, error="That username and password do not match an active account."), 401
+        if current_user.is_authenticated:  # signing in again in this browser ends the session it replaces
+            sessions.end(svc.engine, current_user.token, "replaced")
         session.clear()  # a fresh session at sign-in: nothing from before survives (no fixation)
         login_user(SignedIn(account, sessions.start(svc.engine, account.id)))
         audit.record(svc.engine, "login", account.username, address)
         if account.must_change_password:
             return redirect(PASSWORD_PATH)
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(local_target(request.args.get("next")))
 
     @server.get(PASSWORD_PATH)
     def password_page() -> str:
@@ -133,12 +141,14 @@ def init_auth(server: Flask, svc: Services) -> None:
         return redirect("/login")
 
     @server.get("/healthz")
-    def health() -> Any:
+    def health() -> Response:
+        """For load balancers and the page's own check: a word, nothing about the server."""
         try:
-            facts = svc.store.facts()
+            svc.store.facts()
         except StoreUnavailable as error:
-            return jsonify(store="unavailable", detail=str(error).splitlines()[0]), 503
-        return jsonify(store="ok", synthetic=facts.synthetic)
+            server.logger.warning("health check: the deaths store is unavailable: %s", str(error).splitlines()[0])
+            return Response("unavailable", status=503, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+        return Response("ok", mimetype="text/plain", headers={"Cache-Control": "no-store"})
 
 
 def demo_mode(svc: Services) -> bool:
@@ -148,11 +158,15 @@ def demo_mode(svc: Services) -> bool:
         return False
 
 
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths: never an open redirect."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return "/"
-    return target
+def _throttled_message(refusal: throttle.Refusal) -> str:
+    wait = refusal.retry_after
+    when = f"{wait} seconds" if wait < 120 else f"{(wait + 59) // 60} minutes"
+    if refusal.reason == "address":
+        return f"Too many failed sign-ins from this network. Try again in {when}, or ask your administrator."
+    return (
+        f"Too many failed sign-ins for this username from elsewhere. Try again in {when}; from a computer you "
+        "have signed in on before you can sign in now."
+    )
 
 
 LOGIN_TEMPLATE = """<!DOCTYPE html>
@@ -197,7 +211,7 @@ LOGIN_TEMPLATE = """<!DOCTYPE html>
 
 def _login_form(svc: Services, error: str | None = None) -> str:
     target = request.args.get("next")
-    next_query = f"?next={quote(_safe_next(target), safe='')}" if target else ""
+    next_query = f"?next={quote(local_target(target), safe='')}" if target else ""
     return render_template_string(
         LOGIN_TEMPLATE,
         demo=demo_mode(svc),
