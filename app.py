@@ -64,9 +64,17 @@ def run(host: str | None, port: int | None) -> None:
             "load real data and set SECRET_KEY to serve others"
         )
     from dashboard.runtime import tune_worker
+    from dashboard.security import BannerlessRequestHandler
 
     tune_worker()
-    dash_app.run(host=bind, port=port or settings.port, debug=False, dev_tools_ui=False, dev_tools_hot_reload=False)
+    dash_app.run(
+        host=bind,
+        port=port or settings.port,
+        debug=False,
+        dev_tools_ui=False,
+        dev_tools_hot_reload=False,
+        request_handler=BannerlessRequestHandler,
+    )
 
 
 def _outdated_demo(store: Path) -> bool:

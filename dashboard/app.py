@@ -7,6 +7,7 @@ import secrets
 from typing import Any
 
 import dash
+from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -109,13 +110,20 @@ def create_app(settings: Settings) -> dash.Dash:
             return jsonify(error="bad callback request"), 400
         return jsonify(error="something went wrong; it has been logged"), 500
 
+    @server.errorhandler(DependencyException)
+    def missing_asset(_error: DependencyException) -> tuple[object, int]:
+        """A component-suite file that Dash does not serve: nothing more to say than 404."""
+        return jsonify(error="no such file"), 404
+
     @server.errorhandler(NoFootprint)
     def no_footprint(error: NoFootprint) -> tuple[object, int]:
         return jsonify(error=str(error)), 403
 
     @server.errorhandler(StoreUnavailable)
     def store_unavailable(error: StoreUnavailable) -> tuple[object, int]:
-        return jsonify(error="the deaths store is unavailable", detail=str(error).splitlines()[0]), 503
+        # where the store is, and why it cannot be read, is for the log, not the browser
+        server.logger.warning("the deaths store is unavailable: %s", str(error).splitlines()[0])
+        return jsonify(error="the deaths store is unavailable"), 503
 
     return app
 

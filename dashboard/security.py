@@ -11,12 +11,24 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.serving import WSGIRequestHandler
 
 from settings import Settings
 
 MAX_BODY_BYTES = 1_000_000  # callback bodies are a few kB; a CSV upload is not a thing here
 MAX_QUERY_BYTES = 4_000
 MAX_URL_PATH = 512
+
+
+SERVER_BANNER = "dashboard"  # what the Server header says: no product, no versions
+
+
+class BannerlessRequestHandler(WSGIRequestHandler):
+    """The built-in server's requests, without Werkzeug's and Python's names and
+    versions in the Server header (they tell an attacker what to look up)."""
+
+    def version_string(self) -> str:
+        return SERVER_BANNER
 
 
 class CookieSecureWhenHttps(SecureCookieSessionInterface):

@@ -70,6 +70,25 @@ def test_signing_in_issues_a_new_session_and_signing_out_kills_the_old_cookie(da
     assert second.get("/_dash-layout").status_code == 200  # other sessions carry on
 
 
+@pytest.mark.parametrize("second_user", ["glos", "dder"])
+def test_signing_in_again_in_the_same_browser_ends_the_session_it_replaces(dash_app, second_user: str) -> None:
+    """Issue 13, item 6: the first session's cookie went on reading the first user's data."""
+    browser = signed_in(dash_app, "glos")
+    first_cookie = browser.get_cookie("cdop_session").value
+    response = post_login(browser, second_user, f"demo-{second_user}")
+    assert response.status_code == 302
+    assert browser.get("/_dash-layout").status_code == 200  # the new session works
+    replay = dash_app.server.test_client()
+    replay.set_cookie("cdop_session", first_cookie)
+    assert replay.get("/_dash-layout").status_code == 401
+    assert replay.get("/download/by-site.csv").status_code == 401
+    with engine_of(dash_app).connect() as db:
+        reasons = db.execute(
+            operational.sessions.select().where(operational.sessions.c.ended_reason == "replaced")
+        ).fetchall()
+    assert reasons
+
+
 def test_a_tampered_cookie_is_anonymous(dash_app) -> None:
     client = signed_in(dash_app, "glos")
     value = client.get_cookie("cdop_session").value
@@ -124,24 +143,67 @@ def test_oversized_and_unknown_requests_get_friendly_4xx(dash_app) -> None:
 # ------------------------------------------------------------------ throttling
 
 
-def test_five_failures_for_a_user_refuse_further_attempts_and_are_audited(dash_app) -> None:
+def fail_at(engine, username: str, address: str, times: int, ago: timedelta = timedelta(0)) -> None:
+    """Failed sign-ins written straight into the audit log, ``ago`` in the past."""
+    at = datetime.now(UTC).replace(tzinfo=None) - ago
+    with engine.begin() as db:
+        for _ in range(times):
+            db.execute(
+                operational.audit_log.insert().values(
+                    at=at, username=username, event="login_failed", detail={}, remote_addr=address
+                )
+            )
+
+
+def test_someone_else_failing_for_a_username_does_not_lock_its_user_out_at_their_usual_address(dash_app) -> None:
+    """Issue 13, item 5: five wrong passwords from anywhere refused the right one from everywhere for 15 minutes."""
     engine = engine_of(dash_app)
-    accounts.add_user(engine, "throttled.user", "a long enough password", "cdop", ["GLOS"])
-    for attempt in range(5):  # spread over addresses: the user's own count trips
-        response = post_login(from_address(dash_app, f"198.51.100.{attempt}"), "throttled.user", "wrong")
-        assert response.status_code == 401
-    refused = post_login(from_address(dash_app, "198.51.100.99"), "throttled.user", "a long enough password")
+    accounts.add_user(engine, "targeted.user", "a long enough password", "cdop", ["GLOS"])
+    home = "192.0.2.10"
+    assert post_login(from_address(dash_app, home), "targeted.user", "a long enough password").status_code == 302
+    for attempt in range(6):  # an attacker, spread over addresses so that no address limit trips
+        response = post_login(from_address(dash_app, f"198.51.100.{attempt}"), "targeted.user", "wrong")
+        assert response.status_code in (401, 429)
+    assert post_login(from_address(dash_app, home), "targeted.user", "a long enough password").status_code == 302
+
+
+def test_failures_for_a_username_slow_unfamiliar_addresses_with_a_growing_delay(dash_app) -> None:
+    engine = engine_of(dash_app)
+    accounts.add_user(engine, "slowed.user", "a long enough password", "cdop", ["GLOS"])
+    fail_at(engine, "slowed.user", "198.51.100.50", 4)
+    fail_at(engine, "slowed.user", "198.51.100.51", 4)  # eight in all: the next waits 2**3 = 8 s after the last
+    refused = post_login(from_address(dash_app, "198.51.100.52"), "slowed.user", "a long enough password")
     assert refused.status_code == 429 and "Too many failed sign-ins" in refused.get_data(as_text=True)
-    assert any(e["username"] == "throttled.user" for e in audit.recent(engine, event="login_throttled"))
+    assert 1 <= int(refused.headers["Retry-After"]) <= 8
+    throttled = [e for e in audit.recent(engine, event="login_throttled") if e["username"] == "slowed.user"]
+    assert throttled and throttled[0]["detail"]["reason"] == "username"
+    assert [throttle.delay_after(n).total_seconds() for n in (4, 5, 6, 7, 30)] == [0, 1, 2, 4, 900]
+
+
+def test_the_delay_passes_and_the_user_signs_in_from_anywhere(dash_app) -> None:
+    engine = engine_of(dash_app)
+    accounts.add_user(engine, "waited.user", "a long enough password", "cdop", ["GLOS"])
+    fail_at(engine, "waited.user", "198.51.100.60", 6, ago=timedelta(seconds=5))  # six: a 2 s delay, long past
+    response = post_login(from_address(dash_app, "198.51.100.61"), "waited.user", "a long enough password")
+    assert response.status_code == 302
 
 
 def test_five_failures_from_an_address_refuse_it_for_every_user(dash_app) -> None:
     address = "203.0.113.7"
     for name in ("aa.one", "aa.two", "aa.three", "aa.four", "aa.five"):
         post_login(from_address(dash_app, address), name, "guess")
-    assert post_login(from_address(dash_app, address), "glos", "demo-glos").status_code == 429
+    refused = post_login(from_address(dash_app, address), "glos", "demo-glos")
+    assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 15 * 60
     assert post_login(from_address(dash_app, "203.0.113.8"), "glos", "demo-glos").status_code == 302
     assert throttle.blocked(engine_of(dash_app), "", address)
+
+
+def test_an_address_s_failures_age_out_of_the_window(dash_app) -> None:
+    engine = engine_of(dash_app)
+    fail_at(engine, "someone", "203.0.113.70", 5, ago=timedelta(minutes=16))
+    assert not throttle.blocked(engine, "", "203.0.113.70")
+    fail_at(engine, "someone", "203.0.113.70", 5, ago=timedelta(minutes=14))
+    assert throttle.blocked(engine, "", "203.0.113.70")
 
 
 # ------------------------------------------------------------------ passwords
@@ -261,3 +323,121 @@ def test_gunicorn_refuses_to_serve_the_demo_beyond_loopback(tmp_path: Path, monk
     conf.on_starting(SimpleNamespace(cfg=SimpleNamespace(bind=["127.0.0.1:8050"])))
     with pytest.raises(SystemExit, match="only listens on this machine"):
         conf.on_starting(SimpleNamespace(cfg=SimpleNamespace(bind=["0.0.0.0:8050"])))
+
+
+# ------------------------------------------------------------------ smaller leaks (issue 13, item 8)
+
+
+def test_healthz_says_only_ok_or_unavailable(dash_app, tmp_path: Path) -> None:
+    answer = dash_app.server.test_client().get("/healthz")
+    assert answer.status_code == 200 and answer.get_data(as_text=True) == "ok"
+    settings = load_settings({"DATA_DIR": str(tmp_path / "nothing-here"), "SECRET_KEY": "s" * 64})
+    empty = create_app(settings)
+    down = empty.server.test_client().get("/healthz")
+    assert down.status_code == 503 and down.get_data(as_text=True) == "unavailable"
+    assert str(tmp_path) not in down.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/dash/no-such-file.js",
+        "/_dash-component-suites/dash/dcc/no-such.v1.js",
+        "/_dash-component-suites/no_such_package/x.js",
+    ],
+)
+def test_a_missing_component_suite_file_is_a_quiet_404(dash_app, path: str, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("ERROR"):
+        response = dash_app.server.test_client().get(path)
+    assert response.status_code == 404
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
+
+
+def test_the_about_page_tells_a_cdop_user_only_what_their_footprint_holds(dash_app) -> None:
+    from dashboard.accounts import get_user_by_name
+    from dashboard.context import scope_for
+    from queries import report
+    from queries.filters import Filters
+    from tests.dash_client import DashClient
+
+    svc = dash_app.server.extensions["cdop"]
+    conn = svc.store.cursor()
+    try:
+        national = int(conn.execute("SELECT count(*) FROM deaths").fetchone()[0])
+    finally:
+        conn.close()
+    glos = DashClient(signed_in(dash_app, "glos"))
+    text = str(glos.outputs("about-facts", {"url.search": ""})["about-facts.children"])
+    assert f"{national:,}" not in text and str(national) not in text
+    conn = svc.store.cursor()
+    try:
+        mapping = svc.mappings.current(conn)
+        scope, _ = scope_for(get_user_by_name(svc.engine, "glos"), None, conn, svc.today(), mapping)
+        own = int(report.headline(conn, scope, Filters())["deaths"][0])
+    finally:
+        conn.close()
+    assert f"holds {own:,} deaths in its hospitals" in text
+
+
+def test_an_unknown_username_costs_what_a_demo_account_costs(dash_app, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's cost is the hash's parameters: the dummy for an unknown name must carry the same
+    parameters as the accounts that exist (demo accounts have cheap hashes, real ones the full cost)."""
+    from argon2 import extract_parameters
+
+    checked: list[str] = []
+
+    class Spy:
+        """The hasher, noting which stored hash each check used."""
+
+        def verify(self, stored: str, password: str) -> bool:
+            checked.append(stored)
+            return accounts.PasswordHasher().verify(stored, password)
+
+        def hash(self, password: str) -> str:
+            return accounts.PasswordHasher().hash(password)
+
+    monkeypatch.setattr(accounts, "HASHER", Spy())
+    for name in ("glos", "no.such.user"):
+        post_login(dash_app.server.test_client(), name, "a wrong password")
+    demo_account, unknown = (extract_parameters(h) for h in checked)
+    assert unknown == demo_account
+
+    checked.clear()
+    engine = engine_of(dash_app)
+    accounts.add_user(engine, "real.person", "a long enough password", "cdop", ["GLOS"])
+    accounts.authenticate(engine, "real.person", "wrong password!")
+    accounts.authenticate(engine, "nobody.at.all", "wrong password!")  # outside demo mode: the full cost
+    assert extract_parameters(checked[0]) == extract_parameters(checked[1])
+
+
+def test_the_built_in_server_does_not_name_werkzeug_or_python(own_settings: Settings) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATA_DIR": str(own_settings.data_dir)}
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "run", "--port", str(port)],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2) as answer:
+                    banner = answer.headers.get("Server", "")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "python app.py did not answer within a minute"
+                time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    assert banner and "werkzeug" not in banner.lower() and "python" not in banner.lower()

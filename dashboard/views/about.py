@@ -11,7 +11,8 @@ from dashboard.callbacks import Callbacks
 from dashboard.context import view_for
 from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import long_date, number
-from queries import codes
+from queries import codes, report
+from queries.filters import Filters
 
 callbacks = Callbacks()
 PATH = "/about"
@@ -104,6 +105,8 @@ def facts(search: Any, *bar: Any) -> list[Any]:
     try:
         sync_filter_bar(view, search, bar)
         store = view.facts
+        # only what this footprint holds: the size of the national store is not a CDOP user's to know
+        in_footprint = int(report.headline(view.conn, view.scope, Filters())["deaths"][0])
         out: list[Any] = []
         if store.synthetic:
             out.append(
@@ -120,9 +123,8 @@ def facts(search: Any, *bar: Any) -> list[Any]:
             html.P(
                 [
                     f"Data as at {long_date(store.as_at)}. " if store.as_at else "",
-                    f"The store holds {number(store.deaths)} notified deaths (all places of death); this report shows "
-                    "those in hospitals in England. ",
-                    f"You are viewing: {view.scope.label}.",
+                    f"You are viewing: {view.scope.label}. The data holds {number(in_footprint)} deaths in its "
+                    "hospitals (all dates, before any filter).",
                 ]
             )
         )
