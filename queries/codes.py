@@ -139,6 +139,7 @@ def cdop_code_problem(code: str) -> str | None:
         return f"the CDOP code {text[:30]!r} must be 2-10 capital letters or digits, starting with a letter"
     return None
 
+
 EARLIEST_DEATH = date(2008, 4, 1)  # statutory child death review began in April 2008
 DEMO_CASE_PREFIX = "SYN-"  # synthetic case ids start with this; real ones must not
 
