@@ -113,6 +113,9 @@ REVIEW_GROUPS: dict[str, str] = {
 }
 UNASSIGNED = "UNASSIGNED"  # filter value for "reviewing CDOP not yet assigned"
 
+EARLIEST_DEATH = date(2008, 4, 1)  # statutory child death review began in April 2008
+DEMO_CASE_PREFIX = "SYN-"  # synthetic case ids start with this; real ones must not
+
 # CDOP codes: the one rule for every place a code is made or granted (a merger's
 # new code, a mapping CSV, the reference data, a user's grant). Upper case only:
 # values the app gives a meaning of its own (the footprint chooser's "all
@@ -138,10 +141,6 @@ def cdop_code_problem(code: str) -> str | None:
     if not CDOP_CODE.fullmatch(text):
         return f"the CDOP code {text[:30]!r} must be 2-10 capital letters or digits, starting with a letter"
     return None
-
-
-EARLIEST_DEATH = date(2008, 4, 1)  # statutory child death review began in April 2008
-DEMO_CASE_PREFIX = "SYN-"  # synthetic case ids start with this; real ones must not
 
 
 def financial_year_label(start_year: int) -> str:
