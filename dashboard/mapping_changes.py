@@ -120,7 +120,7 @@ def merge_cdops(mapping: Mapping, codes: list[str], new_code: str, new_name: str
         raise MappingError("a merger needs at least two different CDOPs")
     problem = cdop_code_problem(new_code)
     if problem:
-        raise MappingError(f"the new CDOP's code: {problem}")
+        raise MappingError(problem)
     if new_code in mapping.codes():
         raise MappingError(f"the code {new_code} is already used by a CDOP (past or present)")
     _check_name(mapping, new_name, day)
@@ -191,7 +191,7 @@ def check(old: Mapping, new: Mapping, ref: Reference) -> None:
     for code in sorted(codes - old.codes()):
         problem = cdop_code_problem(code)
         if problem:
-            problems.append(f"CDOP {code}: {problem}")
+            problems.append(problem)
     for c in new.cdops:
         if c.valid_to is not None and c.valid_to <= c.valid_from:
             problems.append(f"CDOP {c.code}: its period ends ({c.valid_to}) before it starts ({c.valid_from})")

@@ -54,7 +54,7 @@ def read_footprint_csv(data: bytes) -> list[FootprintPeriod]:
         if not cdop:
             row_problems.append("cdop_code is blank")
         elif problem := cdop_code_problem(cdop):
-            row_problems.append(f"cdop_code: {problem}")
+            row_problems.append(problem)
         start = _day(values["valid_from"], "valid_from", row_problems, required=True)
         end = _day(values["valid_to"], "valid_to", row_problems, required=False)
         if row_problems:
