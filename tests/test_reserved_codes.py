@@ -305,3 +305,15 @@ def test_a_store_holding_a_cdop_coded_england_gives_its_users_only_their_footpri
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows and {row["trust_code"] for row in rows} <= trusts
+
+
+def test_a_cdop_coded_england_from_before_the_rule_can_be_merged_away(
+    conn: duckdb.DuckDBPyConnection, managed: Mapping
+) -> None:
+    """The way out for a store that already holds one: its code may be merged into a proper one."""
+    legacy = recode(managed, "LLR", "ENGLAND")
+    merged = mapping_changes.merge_cdops(
+        legacy, ["ENGLAND", "NHAM"], "EMCD", "East Midlands CDOP", date(2099, 4, 1), date.today()
+    )
+    mapping_changes.check(legacy, merged, mapping_changes.reference(conn))
+    assert merged.current_on("ENGLAND", date(2099, 4, 1)) == "EMCD"
