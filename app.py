@@ -445,7 +445,10 @@ def _propose_and_maybe_apply(kind: str, asked: dict[str, Any], apply: bool, reas
         else:
             proposal = mapping_admin.propose(conn, engine, current, kind, asked, today)
     except (MappingError, MappingInvalid) as error:
-        for line in mapping_admin.problems_of(error):
+        problems = mapping_admin.problems_of(error)
+        if len(problems) == 1:  # one problem, one line
+            _fail(f"{problems[0]} (nothing was changed)")
+        for line in problems:
             click.echo(f"error: {line}", err=True)
         _fail("nothing was changed")
     finally:

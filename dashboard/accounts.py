@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from dashboard import sessions
 from dashboard.operational import password_changes_due, user_cdops, users
 from dashboard.operational import sessions as session_rows
+from queries.codes import cdop_code_problem
 
 ROLES = ("cdop", "admin")
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -89,6 +90,8 @@ def add_user(
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
     if role == "cdop" and not cdop_codes:
         raise AccountError("a CDOP user needs at least one CDOP (--cdop CODE)")
+    for code in cdop_codes:
+        _grantable(code)
     if not demo:
         check_password(password, name)
     password_hash = (DEMO_HASHER if demo else HASHER).hash(password)
@@ -257,7 +260,16 @@ def last_logins(engine: Engine) -> dict[int, datetime]:
     return {int(user_id): at for user_id, at in rows}
 
 
+def _grantable(code: str) -> None:
+    """A grant names a CDOP by the same rule its code was made by: a reserved word
+    (say a CDOP coded ENGLAND from before the rule) is refused."""
+    problem = cdop_code_problem(code)
+    if problem:
+        raise AccountError(problem)
+
+
 def grant(engine: Engine, username: str, cdop_code: str) -> User:
+    _grantable(cdop_code)
     user = _existing(engine, username)
     if cdop_code not in user.cdop_codes:
         with engine.begin() as db:

@@ -30,9 +30,12 @@ from queries.mapping import Mapping
 from queries.scope import Scope, UnknownCdop, cdop_scope, cdops_in_force, england_scope
 from settings import Settings
 
-ENGLAND = "ENGLAND"
+# The chooser's two values that are not one CDOP. Lower case with a hyphen, so
+# that no CDOP code (upper case letters and digits: queries.codes.CDOP_CODE)
+# can ever equal one: a CDOP coded ENGLAND is just a CDOP.
+ENGLAND = "all-england"
+ALL_MINE = "all-mine"
 PAGE_PARAMS = ("grain", "split", "since")  # a page's own settings, kept in its links
-ALL_MINE = "ALL"
 CACHE_SIZE = 512
 T = TypeVar("T")
 
@@ -149,12 +152,18 @@ def scope_for(
     user: User, requested: str | None, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping
 ) -> tuple[Scope, str]:
     """The scope for the footprint asked for, if this user may have it; their
-    default footprint otherwise, under the mapping in force on ``day``."""
+    default footprint otherwise, under the mapping in force on ``day``.
+
+    A value asked for that is not one of the user's choices (an old bookmark's
+    ``ENGLAND`` or ``ALL`` included) gives their default, which is all England
+    for an administrator and all their CDOPs for a user with several."""
     choices = footprint_choices(user, conn, day, mapping)
     chosen = requested if requested in {c.value for c in choices} else choices[0].value
-    if chosen == ENGLAND:
+    # all England goes to administrators only, whatever string was chosen: a
+    # store written before the code rule may hold a CDOP coded like a sentinel
+    if chosen == ENGLAND and user.is_admin:
         return england_scope(conn, day, mapping), chosen
-    if chosen == ALL_MINE:
+    if chosen == ALL_MINE and not user.is_admin:
         return cdop_scope(conn, list(user.cdop_codes), day, mapping), chosen
     return cdop_scope(conn, [chosen], day, mapping), chosen
 

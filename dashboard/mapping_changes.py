@@ -9,15 +9,14 @@ is replaced by a copy with its end date, so the store keeps both.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, replace
 from datetime import date
 
 import duckdb
 
+from queries.codes import cdop_code_problem
 from queries.mapping import CdopPeriod, FootprintPeriod, Mapping
 
-CODE = re.compile(r"[A-Z][A-Z0-9]{1,9}")
 KINDS = ("move", "merge", "rename")
 
 
@@ -119,8 +118,9 @@ def merge_cdops(mapping: Mapping, codes: list[str], new_code: str, new_name: str
     new_code, new_name = new_code.strip().upper(), " ".join(new_name.split())
     if len(codes) < 2:
         raise MappingError("a merger needs at least two different CDOPs")
-    if not CODE.fullmatch(new_code):
-        raise MappingError("the new CDOP's code must be 2-10 capital letters or digits, starting with a letter")
+    problem = cdop_code_problem(new_code)
+    if problem:
+        raise MappingError(problem)
     if new_code in mapping.codes():
         raise MappingError(f"the code {new_code} is already used by a CDOP (past or present)")
     _check_name(mapping, new_name, day)
@@ -186,6 +186,12 @@ def check(old: Mapping, new: Mapping, ref: Reference) -> None:
     successor links, and trusts that ``old`` covered on some date but ``new`` leaves without a CDOP."""
     problems: list[str] = []
     codes = new.codes()
+    # every code a change brings in obeys the one rule, however the change was made;
+    # a code already in force (from before the rule) may still be merged away
+    for code in sorted(codes - old.codes()):
+        problem = cdop_code_problem(code)
+        if problem:
+            problems.append(problem)
     for c in new.cdops:
         if c.valid_to is not None and c.valid_to <= c.valid_from:
             problems.append(f"CDOP {c.code}: its period ends ({c.valid_to}) before it starts ({c.valid_from})")

@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import date
 
 from dashboard.mapping_changes import MappingInvalid
+from queries.codes import cdop_code_problem
 from queries.mapping import FootprintPeriod, Mapping
 
 COLUMNS = ("trust_code", "cdop_code", "valid_from", "valid_to")
@@ -52,6 +53,8 @@ def read_footprint_csv(data: bytes) -> list[FootprintPeriod]:
             row_problems.append(f"trust_code {values['trust_code']!r} is not a 3-character ODS code")
         if not cdop:
             row_problems.append("cdop_code is blank")
+        elif problem := cdop_code_problem(cdop):
+            row_problems.append(problem)
         start = _day(values["valid_from"], "valid_from", row_problems, required=True)
         end = _day(values["valid_to"], "valid_to", row_problems, required=False)
         if row_problems:

@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from queries.codes import cdop_code_problem
 from queries.mapping import CdopPeriod
 
 BOOL_COLUMNS = ("nicu", "lnu", "scu", "picu", "ed", "maternity", "paediatric_ward")
@@ -37,6 +38,7 @@ def _dates(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 def read_reference(folder: Path) -> Reference:
     cdops = _dates(_csv(folder / "cdops.csv"), "valid_from", "valid_to")
+    _check_codes(cdops, folder / "cdops.csv")
     successors = dict(zip(cdops["cdop_code"], cdops["successor_code"], strict=True))
     cdops = cdops.with_columns(current_code=pl.Series([_current(code, successors) for code in cdops["cdop_code"]]))
     cdop_las = cdops.select("cdop_code", la_code=pl.col("la_codes").str.split(";")).explode("la_code")
@@ -54,6 +56,15 @@ def read_reference(folder: Path) -> Reference:
         sites=sites,
         footprint=_dates(_csv(folder / "footprint.csv"), "valid_from", "valid_to"),
     )
+
+
+def _check_codes(cdops: pl.DataFrame, path: Path) -> None:
+    """The reference CDOPs seed the managed mapping: their codes obey the same
+    rule as a merger's (no reserved word such as ENGLAND)."""
+    named = [*cdops["cdop_code"], *(c for c in cdops["successor_code"] if c)]
+    problems = [p for p in dict.fromkeys(cdop_code_problem(str(c or "")) for c in named) if p]
+    if problems:
+        raise ValueError(f"{path}: {problems[0]}")
 
 
 def _current(code: str, successors: dict[str, str | None]) -> str:

@@ -6,6 +6,7 @@ queries group by them and the dashboard labels them.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 PLACE_OF_DEATH_TYPES: dict[str, str] = {
@@ -114,6 +115,32 @@ UNASSIGNED = "UNASSIGNED"  # filter value for "reviewing CDOP not yet assigned"
 
 EARLIEST_DEATH = date(2008, 4, 1)  # statutory child death review began in April 2008
 DEMO_CASE_PREFIX = "SYN-"  # synthetic case ids start with this; real ones must not
+
+# CDOP codes: the one rule for every place a code is made or granted (a merger's
+# new code, a mapping CSV, the reference data, a user's grant). Upper case only:
+# values the app gives a meaning of its own (the footprint chooser's "all
+# England") are lower case, so no CDOP code can ever equal one.
+CDOP_CODE = re.compile(r"[A-Z][A-Z0-9]{1,9}")
+# Words the app (or a person reading a list of codes) takes to mean something
+# other than one CDOP; refused whatever their case.
+RESERVED_WORDS: dict[str, str] = {
+    "ENGLAND": "the all-England view",
+    "ALL": "all of a user's CDOPs",
+    "MINE": "all of a user's CDOPs",
+    UNASSIGNED: "deaths whose reviewing CDOP is not yet assigned",
+    "NONE": "no CDOP",
+    "NULL": "no CDOP",
+}
+
+
+def cdop_code_problem(code: str) -> str | None:
+    """Why ``code`` cannot be a CDOP code (one line), or None if it can."""
+    text = code.strip() if isinstance(code, str) else ""
+    if text.upper() in RESERVED_WORDS:
+        return f"{text.upper()} is a word the app reserves ({RESERVED_WORDS[text.upper()]}), not a CDOP code"
+    if not CDOP_CODE.fullmatch(text):
+        return f"the CDOP code {text[:30]!r} must be 2-10 capital letters or digits, starting with a letter"
+    return None
 
 
 def financial_year_label(start_year: int) -> str:

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dashboard import context, ids
 from dashboard.downloads import DOWNLOADS
 from queries import report
 from queries.filters import Filters
@@ -27,6 +28,7 @@ from queries.store import open_readonly
 from settings import REFERENCE_DIR
 from tests.conftest import signed_in
 from tests.dash_client import DashClient
+from tests.test_dashboard import tile_values
 
 USER, CDOP = "llr", "LLR"
 
@@ -67,7 +69,7 @@ def markers(demo_settings) -> dict[str, set[str]]:
 
 FOREIGN_TRUSTS = ["RBS", "RP4", "RJ1", "RTD"]
 FOREIGN_SITES = ["RBS25", "RP401", "RJ122", "RTD02"]
-FOREIGN_CDOPS = ["NCL", "ENGLAND", "ALL", "KMED"]
+FOREIGN_CDOPS = ["NCL", "ENGLAND", "ALL", "KMED", context.ENGLAND, context.ALL_MINE]
 HUGE = "R" * 100_000
 FORGED_SEARCHES = [
     "?trust=RBS&trust=RP4&site=RBS25&site=RP401",
@@ -210,6 +212,32 @@ def test_forged_download_queries_stay_in_the_footprint(
     response = signed_in(dash_app, USER).get(f"/download/{name}.csv{search}")
     assert response.status_code == 200
     assert leaked(response.get_data(as_text=True), markers) == []
+
+
+# the chooser's own values for all England and all of a user's CDOPs, their
+# former values (old bookmarks), and another CDOP
+FOOTPRINT_FORGERIES = [context.ENGLAND, context.ALL_MINE, "ENGLAND", "ALL", "england", "NCL"]
+
+
+@pytest.mark.parametrize("value", FOOTPRINT_FORGERIES)
+def test_a_cdop_user_asking_for_any_other_footprint_gets_their_own(dash_app, client: DashClient, value: str) -> None:
+    conn = open_readonly(dash_app.server.extensions["cdop"].settings.store_path)
+    try:
+        scope = cdop_scope(conn, [CDOP], date.today())
+        own = report.headline(conn, scope, Filters())["deaths"][0]
+    finally:
+        conn.close()
+    search = "?" + urlencode({"footprint": value})
+    got = client.outputs("overview-headline.children", {"url.search": search, f"{ids.FOOTPRINT}.value": value})
+    tiles = tile_values(got["overview-headline.children"])
+    assert tiles.get("Deaths in hospitals in this footprint") == f"{own:,}", (value, tiles)
+    assert got["url.search"] == ""  # back to the user's one footprint
+    assert [o["value"] for o in got[f"{ids.FOOTPRINT}.options"]] == [CDOP]
+    response = signed_in(dash_app, USER).get(f"/download/by-trust.csv{search}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="{CDOP}_')
+    rows = list(csv.DictReader(response.get_data(as_text=True).splitlines()))
+    assert rows and {row["trust_code"] for row in rows} <= set(scope.trust_codes)
 
 
 def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str]]) -> None:
