@@ -23,7 +23,7 @@ FILTER_PARAMS: dict[str, str] = {
     "status": "review_statuses",
 }
 SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "since", "suppress"}
-VIEW_PARAMS = ("footprint", "grain", "split", "since")  # not filters, but part of what a view shows
+VIEW_PARAMS = ("footprint", "grain", "split", "since", "suppress")  # not filters, but part of what a view shows
 MAX_QUERY_LENGTH = 4000
 MAX_FIELDS = 300
 

@@ -36,6 +36,7 @@ PRIMARY = "primary"
 COMPLEMENTARY = "complementary"
 THRESHOLD = 5  # counts below this (and above 0) are hidden
 _TOLERANCE = 1e-8
+SEQUENTIAL_UP_TO = 300  # cells: up to this size, complements are chosen one at a time
 
 
 @dataclass(frozen=True)
@@ -63,15 +64,28 @@ def suppress(
     if not hidden:
         return hidden
     lines = [(r.total, *r.parts) for r in relations]
+    members = [set(line) for line in lines]
     # cells the known values fix on their own (a total's only part) protect nothing: never complements
     fixed = set(recoverable(lines, cells, known, set(cells)))
     if fixed & hidden.keys():
         raise Unprotectable("a small count follows from totals published elsewhere")
-    for _ in range(len(cells) + 1):  # each round hides one more cell, or stops
+    never = {**known, **dict.fromkeys(fixed, 0)}
+    for _ in range(len(cells) + 1):  # each round hides at least one more cell, or stops
         exposed = recoverable(lines, cells, known, hidden)
         if not exposed:
             return hidden
-        hidden[_complement(exposed[0], lines, cells, {**known, **dict.fromkeys(fixed, 0)}, hidden)] = COMPLEMENTARY
+        # one complement per round hides the fewest cells; a national table has thousands of small
+        # counts, where one exact check per complement would take minutes: one for each exposed cell
+        added = 0
+        for cell in exposed:
+            choice = _complement(cell, lines, members, cells, never, hidden)
+            if choice is not None:
+                hidden[choice] = COMPLEMENTARY
+                added += 1
+                if len(cells) <= SEQUENTIAL_UP_TO:
+                    break
+        if not added:
+            break
     raise Unprotectable("the table's small counts cannot all be hidden")
 
 
@@ -115,12 +129,13 @@ def recoverable(
 def _complement(
     exposed: Hashable,
     lines: Sequence[Sequence[Hashable]],
+    members: Sequence[set[Hashable]],
     cells: Mapping[Hashable, int],
     known: Mapping[Hashable, int],
     hidden: Mapping[Hashable, str],
-) -> Hashable:
+) -> Hashable | None:
     """The cell to hide next: the smallest non-zero published cell on a line
-    through ``exposed``; failing that, on any line with a hidden cell."""
+    through ``exposed``; failing that, on any line with a hidden cell; None if there is none."""
 
     def candidates(chosen: Sequence[Sequence[Hashable]]) -> list[Hashable]:
         return [
@@ -130,40 +145,23 @@ def _complement(
             if key in cells and key not in hidden and key not in known and cells[key] > 0
         ]
 
-    through = candidates([line for line in lines if exposed in line])
+    through = candidates([line for line, keys in zip(lines, members, strict=True) if exposed in keys])
     found = through or candidates([line for line in lines if any(key in hidden for key in line)])
     if not found:
-        raise Unprotectable("the table's small counts cannot all be hidden")
+        return None
     order = {key: index for index, key in enumerate(cells)}  # ties: the first in the table
     return min(found, key=lambda key: (cells[key], order[key]))
 
 
-def long_table(
-    counts: Sequence[int],
-    keys: Mapping[str, Sequence[Hashable]],
-    threshold: int = THRESHOLD,
-) -> dict[int, str]:
-    """Which rows' counts to hide in a long-format table (one row per
-    combination of its key columns, absent combinations being 0), treated as
-    the cross-table it represents: the grand total is known to the reader
-    (every page states it), and so is each key's margin (the total for one
-    trust, one place...) unless a one-way table of that key, protected the
-    same way, would hide it. Keys that are different in every row add no
-    margin (their margin is the row itself)."""
+def long_table(counts: Sequence[int], threshold: int = THRESHOLD) -> dict[int, str]:
+    """Which rows' counts to hide in a long-format table: one row per combination of its keys
+    (a trust and a place, say), absent ones 0, no total rows. Its cells' only relation is that
+    they add up to the total of deaths in view, which the reader has (every page states it);
+    the margins of the cross-table it represents are not in it. (Margins published in other
+    tables are not taken as known: protecting each table against every other one's own choice
+    of hidden cells can be impossible, as it was for Leicester's trusts page table of 2023/24.
+    Tables published together, as in one workbook, are protected together by ``suppress``.)"""
     grand = sum(counts)
-    rows = range(len(counts))
-    relations = [Relation("grand", tuple(rows))]
-    known: dict[Hashable, int] = {"grand": grand}
-    for name, values in keys.items():
-        members: dict[Hashable, list[int]] = {}
-        for row, value in zip(rows, values, strict=True):
-            members.setdefault(value, []).append(row)
-        if len(members) == len(counts):
-            continue
-        margins = {(name, value): sum(counts[row] for row in group) for value, group in members.items()}
-        one_way = suppress(margins, [Relation("grand", tuple(margins))], {"grand": grand}, threshold)
-        for value, group in members.items():
-            relations.append(Relation((name, value), tuple(group)))
-            if (name, value) not in one_way:
-                known[(name, value)] = margins[(name, value)]
-    return suppress(dict(zip(rows, counts, strict=True)), relations, known, threshold)  # type: ignore[return-value]
+    rows = tuple(range(len(counts)))
+    cells = dict(zip(rows, counts, strict=True))
+    return suppress(cells, [Relation("grand", rows)], {"grand": grand}, threshold)  # type: ignore[return-value]
