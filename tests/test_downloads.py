@@ -189,3 +189,11 @@ def test_lists_of_deaths_are_not_offered_for_publication(dash_app) -> None:
     for name in LISTS:
         response = client.get(f"/download/{name}.csv?suppress=1&since=2008-04-01")
         assert response.status_code == 400 and "fit to publish" in response.get_json()["error"]
+
+
+@pytest.mark.parametrize("cdop", ["LLR", "NCL", "KMED", "CANDM"])
+def test_headlines_columns_add_up_as_disclosure_control_assumes(conn: duckdb.DuckDBPyConnection, cdop: str) -> None:
+    for filters in (Filters(), Filters(financial_years=(2023,))):
+        row = report.headline(conn, cdop_scope(conn, [cdop], TODAY), filters).row(0, named=True)
+        for total, parts in report.HEADLINE_TOTALS:
+            assert row[total] == sum(row[part] for part in parts), (cdop, total)
