@@ -48,7 +48,8 @@ class Relation:
 
 
 class Unprotectable(ValueError):
-    """No choice of complementary cells hides every small count (never seen; refused rather than published)."""
+    """No choice of complementary cells hides every small count: refused rather than published. (Only
+    known values can cause it; the downloads' one known value, the total of all their cells, cannot.)"""
 
 
 def suppress(
@@ -159,7 +160,7 @@ def long_table(counts: Sequence[int], threshold: int = THRESHOLD) -> dict[int, s
     they add up to the total of deaths in view, which the reader has (every page states it);
     the margins of the cross-table it represents are not in it. (Margins published in other
     tables are not taken as known: protecting each table against every other one's own choice
-    of hidden cells can be impossible, as it was for Leicester's trusts page table of 2023/24.
+    of hidden cells can be impossible, as it was for the demo store's Leicester trusts-page table of 2023/24.
     Tables published together, as in one workbook, are protected together by ``suppress``.)"""
     grand = sum(counts)
     rows = tuple(range(len(counts)))
