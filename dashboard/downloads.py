@@ -20,11 +20,12 @@ from dashboard.text import period_label, slug
 from dashboard.urlstate import first
 from dashboard.views.audit_log import EVENTS as AUDIT_EVENTS
 from dashboard.views.audit_log import events_frame
-from queries import report
+from queries import disclosure, report
 from queries.export import neutralise_formulas
 from queries.flags import AttentionRule
 
-SUPPRESS_BELOW = 5
+SUPPRESS_BELOW = disclosure.THRESHOLD
+MARKS = {disclosure.PRIMARY: f"<{SUPPRESS_BELOW}", disclosure.COMPLEMENTARY: "[c]"}
 
 
 def _trend(view: View) -> pl.DataFrame:
@@ -55,21 +56,44 @@ AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
     "site-by-review-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "review_group"]),
     "site-by-residence-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "residence_group"]),
     "trend": _trend,
-    "whats-new": newness.csv_frame,  # a list of deaths, not counts: never suppressed
+    "whats-new": newness.csv_frame,  # a list of deaths, not counts: refused for publication (LISTS)
 }
 DOWNLOADS = ("cases", *AGGREGATES)
-LISTS = ("cases", "whats-new")
+LISTS = ("cases", "whats-new")  # lists of deaths: no version of them is fit to publish
+
+Totals = tuple[tuple[str, tuple[str, ...]], ...]
 
 
-def suppress_small_counts(frame: pl.DataFrame) -> pl.DataFrame:
-    """Counts of 1-4 become '<5' (as annual reports publish them); 0 stays 0."""
+def hidden_cells(frame: pl.DataFrame, totals: Totals | None = None) -> dict[tuple[int, str], str]:
+    """(row, column) -> PRIMARY or COMPLEMENTARY for the cells a published copy must hide: counts of
+    1-4, and whatever else would let them be worked out by subtraction (``queries.disclosure``).
+    ``totals`` (total column, part columns) describe a one-row table whose columns add up, like
+    headline; without them the table holds its counts in long form, in ``deaths``."""
+    if totals is not None:
+        cells = {column: int(frame[column][0]) for column in frame.columns}
+        relations = [disclosure.Relation(total, parts) for total, parts in totals]
+        # the total of deaths in view is on every page: the reader has it
+        hidden = disclosure.suppress(cells, relations, known={"deaths": cells["deaths"]})
+        return {(0, str(column)): kind for column, kind in hidden.items()}
+    by_row = disclosure.long_table([int(n) for n in frame["deaths"].to_list()])
+    return {(row, "deaths"): kind for row, kind in by_row.items()}
+
+
+def for_publication(frame: pl.DataFrame, totals: Totals | None = None) -> pl.DataFrame:
+    """The frame with its hidden cells marked: '<5' for a count of 1-4, '[c]' for a cell hidden so
+    that none of those can be worked out (a larger count or a total); 0 stays 0."""
+    hidden = hidden_cells(frame, totals)
+    columns = sorted({column for _, column in hidden}, key=frame.columns.index)
     return frame.with_columns(
-        pl.when(pl.col(name).is_between(1, SUPPRESS_BELOW - 1))
-        .then(pl.lit(f"<{SUPPRESS_BELOW}"))
-        .otherwise(pl.col(name).cast(pl.String))
-        .alias(name)
-        for name, dtype in frame.schema.items()
-        if dtype.is_integer() and name not in ("financial_year", "fy_quarter")
+        pl.Series(
+            column,
+            [
+                MARKS[hidden[(row, column)]] if (row, column) in hidden else str(value)
+                for row, value in enumerate(frame[column].to_list())
+            ],
+            dtype=pl.String,
+        )
+        for column in columns
     )
 
 
@@ -93,7 +117,10 @@ def register(server: Flask) -> None:
         if name not in DOWNLOADS:
             return jsonify(error=f"no download called {name!r}"), 404
         view = view_for(request.query_string.decode("utf-8", "replace"))
-        suppress = first(view.params, "suppress") == "1" and name not in LISTS
+        suppress = first(view.params, "suppress") == "1"
+        if suppress and name in LISTS:
+            view.close()
+            return jsonify(error="a list of deaths has no version fit to publish: ask for a table of counts"), 400
         headers = {
             "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
             "Cache-Control": "no-store",
@@ -112,7 +139,10 @@ def register(server: Flask) -> None:
         finally:
             view.close()
         if suppress:
-            frame = suppress_small_counts(frame)
+            try:
+                frame = for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
+            except disclosure.Unprotectable:
+                return jsonify(error="this table's small counts cannot all be hidden: choose fewer filters"), 400
         audit.record(svc.engine, "download", user, request.remote_addr, rows=frame.height, **detail)
         return Response(csv_text(frame), mimetype="text/csv", headers=headers)
 

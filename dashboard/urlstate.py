@@ -24,6 +24,8 @@ FILTER_PARAMS: dict[str, str] = {
 }
 SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "since", "suppress"}
 VIEW_PARAMS = ("footprint", "grain", "split", "since")  # not filters, but part of what a view shows
+# only in download links (a publication copy): a page's URL never keeps them, but a link built with one must
+DOWNLOAD_PARAMS = ("suppress",)
 MAX_QUERY_LENGTH = 4000
 MAX_FIELDS = 300
 
@@ -58,7 +60,7 @@ def raw_filters(params: Params) -> dict[str, object]:
 def build_query(filters: Filters, view: dict[str, str | None] | None = None) -> str:
     """Filters (already clean) and view settings back to a query string."""
     pairs: list[tuple[str, str]] = []
-    for name in VIEW_PARAMS:
+    for name in (*VIEW_PARAMS, *DOWNLOAD_PARAMS):
         value = (view or {}).get(name)
         if value:
             pairs.append((name, value))

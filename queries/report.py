@@ -275,6 +275,15 @@ def headline(conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters) ->
     )
 
 
+# How headline's columns add up (every death has one residence group and one review group), for
+# disclosure control: hiding one of them is no use while the others and their total are shown.
+HEADLINE_TOTALS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("deaths", ("residents", "non_residents", "residence_not_known")),
+    ("non_residents", ("residents_elsewhere_in_england", "residents_of_wales_scotland_ni", "residents_outside_uk")),
+    ("deaths", ("reviewed_by_local_cdop", "reviewed_by_another_cdop", "not_yet_assigned")),
+)
+
+
 def counts(
     conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, by: Sequence[str], names: Names | None = None
 ) -> pl.DataFrame:
