@@ -25,7 +25,10 @@ from queries.export import neutralise_formulas
 from queries.flags import AttentionRule
 
 SUPPRESS_BELOW = disclosure.THRESHOLD
-MARKS = {disclosure.PRIMARY: f"<{SUPPRESS_BELOW}", disclosure.COMPLEMENTARY: "[c]"}
+# One mark for every hidden cell. Marking counts of 1-4 apart from the cells hidden to protect them
+# would let a reader narrow a hidden count: two hidden cells adding to 6, one under 5 and the other
+# 5 or more, can only be 1 and 5.
+HIDDEN = "[c]"
 
 
 def _trend(view: View) -> pl.DataFrame:
@@ -80,15 +83,15 @@ def hidden_cells(frame: pl.DataFrame, totals: Totals | None = None) -> dict[tupl
 
 
 def for_publication(frame: pl.DataFrame, totals: Totals | None = None) -> pl.DataFrame:
-    """The frame with its hidden cells marked: '<5' for a count of 1-4, '[c]' for a cell hidden so
-    that none of those can be worked out (a larger count or a total); 0 stays 0."""
+    """The frame with its hidden cells shown as '[c]': counts of 1-4, and the cells hidden so that
+    none of those can be worked out (a larger count or a total); 0 stays 0."""
     hidden = hidden_cells(frame, totals)
     columns = sorted({column for _, column in hidden}, key=frame.columns.index)
     return frame.with_columns(
         pl.Series(
             column,
             [
-                MARKS[hidden[(row, column)]] if (row, column) in hidden else str(value)
+                HIDDEN if (row, column) in hidden else str(value)
                 for row, value in enumerate(frame[column].to_list())
             ],
             dtype=pl.String,

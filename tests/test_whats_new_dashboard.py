@@ -207,8 +207,8 @@ def test_the_whats_new_csv_lists_the_new_deaths_and_is_audited(world: World) -> 
     assert {"days_since_notification", "attention"} <= set(rows[0])
     entry = audit.recent(world.engine, event="download")[0]
     assert entry["username"] == "llr" and entry["detail"]["view"] == "whats-new" and entry["detail"]["rows"] == 4
-    suppressed = world.llr.client.get("/download/whats-new.csv?suppress=1").get_data(as_text=True)
-    assert "<5" not in suppressed  # a list of deaths, not counts
+    refused = world.llr.client.get("/download/whats-new.csv?suppress=1")  # a list of deaths has no published form
+    assert refused.status_code == 400 and "no version fit to publish" in refused.get_json()["error"]
 
 
 def test_the_case_list_shows_the_attention_flags(world: World) -> None:

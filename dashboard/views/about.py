@@ -94,12 +94,13 @@ def layout(**_query: Any) -> html.Div:
             html.P("Cases are shown with a pseudonymous reference, never NCMD's case number or any name."),
             html.P(
                 "Tables of counts can be downloaded for publication (the trusts page's counts table offers one; "
-                "any table's download address takes suppress=1). In them a count of 1 to 4 is shown as '<5', and "
+                "any table's download address takes suppress=1). In them a count of 1 to 4 is hidden, and "
                 "so that no such count can be worked out by subtracting the other cells of its row, column or "
-                "total from that total, more cells are hidden too, shown as '[c]': each time a hidden count could "
-                "still be worked out, the smallest non-zero count beside it (or a total) is hidden as well, until "
-                "none can. The total of deaths in view is stated on every page and is never hidden. A 0 is shown "
-                "as 0 and never hidden. Each table is protected on its own: tables published side by side (a "
+                "total from that total, more cells are hidden too: each time a hidden count could still be worked "
+                "out, the smallest non-zero count beside it (or a total) is hidden as well, until none can. Every "
+                "hidden cell is shown as '[c]', whichever kind it is, since telling them apart would narrow the "
+                "small ones down. The total of deaths in view is stated on every page and is never hidden. "
+                "A 0 is shown as 0 and never hidden. Each table is protected on its own: tables published side by side (a "
                 "breakdown by trust and one by place, say) can still give away a small count together, so "
                 "publish one breakdown, or check them together. Lists of deaths have no version for publication."
             ),

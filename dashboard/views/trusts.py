@@ -175,8 +175,8 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
                 ),
                 html.P(
                     html.A(
-                        "Download the same for publication: counts of 1-4 as <5, "
-                        "and cells that would reveal them as [c] (CSV)",
+                        "Download the same for publication: counts of 1-4, and cells that would reveal "
+                        "them, shown as [c] (CSV)",
                         href=download_href("trust-site-place-age", view.query(suppress="1")),
                         className="download",
                     )
