@@ -100,8 +100,8 @@ def layout(**_query: Any) -> html.Div:
                 "out, the smallest non-zero count beside it (or a total) is hidden as well, until none can. Every "
                 "hidden cell is shown as '[c]', whichever kind it is, since telling them apart would narrow the "
                 "small ones down. The total of deaths in view is stated on every page and is never hidden. "
-                "A 0 is shown as 0 and never hidden. Each table is protected on its own: tables published side by side (a "
-                "breakdown by trust and one by place, say) can still give away a small count together, so "
+                "A 0 is shown as 0 and never hidden. Each table is protected on its own: tables published side "
+                "by side (a breakdown by trust and one by place, say) can still give away a small count together, so "
                 "publish one breakdown, or check them together. Lists of deaths have no version for publication."
             ),
         ],
