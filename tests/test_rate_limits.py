@@ -3,10 +3,17 @@ and normal use is never refused."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import threading
+import time
+import urllib.request
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +26,7 @@ from settings import Settings, load_settings
 from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient
 
+PROJECT = Path(__file__).resolve().parent.parent
 HEADLINE = "overview-headline.children"
 YEARS = ["2019", "2020", "2021", "2022", "2023", "2024", "2025"]
 
@@ -196,3 +204,89 @@ def test_pages_and_sign_in_are_not_limited(own_settings: Settings) -> None:
         assert client.get("/assets/rate-limit.js").status_code == 200
     with app.server.app_context(), services().engine.connect() as db:
         assert db.execute(select(operational.rate_limits)).all() == []
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_share_the_counts_and_pause_only_the_user_who_floods(own_settings: Settings) -> None:
+    """Against gunicorn with two worker processes: one user's 32 parallel callbacks are paused
+    while another user's requests are all answered, and one user's downloads are counted once
+    across both workers (3 allowed: exactly 3 of 12 parallel ones succeed, where counts kept
+    per worker would let up to 6 through)."""
+    from bench.dash_request import callback_body
+    from scripts.loadtest import User, free_port
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(own_settings.data_dir),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_WORKERS": "2",
+        "RATE_LIMIT_DOWNLOADS": "3",
+    }
+    log = (own_settings.data_dir / "gunicorn.log").open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--no-control-socket", "app:server"],
+        cwd=PROJECT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                with urllib.request.urlopen(f"{base}/login", timeout=2):
+                    break
+            except OSError:
+                assert server.poll() is None, (own_settings.data_dir / "gunicorn.log").read_text()[-2000:]
+                time.sleep(0.5)
+        attacker, victim = User(base, "admin", "admin-demo"), User(base, "llr", "demo-llr")
+        attacker.sign_in()
+        victim.sign_in()
+        dependencies = json.loads(attacker.request("/_dash-dependencies")[1])
+        overview = next(d for d in dependencies if HEADLINE in d["output"])
+
+        def body(year: str) -> dict[str, Any]:
+            return callback_body(overview, {"url.search": f"?fy={year}"}, "url.search")
+
+        attack: Counter[int] = Counter()
+        served: list[int] = []
+        lock = threading.Lock()
+        start = threading.Barrier(33)
+
+        def hammer() -> None:
+            start.wait()
+            for round_ in range(25):
+                status = attacker.request("/_dash-update-component", body=body(YEARS[round_ % len(YEARS)]))[0]
+                with lock:
+                    attack[status] += 1
+                if status == 429:
+                    return
+
+        def browse() -> None:
+            start.wait()
+            for round_ in range(10):
+                served.append(victim.request("/_dash-update-component", body=body(YEARS[round_ % len(YEARS)]))[0])
+
+        run_together([hammer] * 32 + [browse])
+        assert attack[429] > 0 and set(attack) <= {200, 429}, attack
+        assert served == [200] * 10
+
+        downloader = User(base, "ncl", "demo-ncl")
+        downloader.sign_in()
+        downloads: list[int] = []
+        run_together([lambda: downloads.append(downloader.request("/download/headline.csv")[0])] * 12)
+        assert sorted(downloads) == [200] * 3 + [429] * 9
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def run_together(jobs: list[Any]) -> None:
+    threads = [threading.Thread(target=job) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
