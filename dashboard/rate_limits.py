@@ -9,10 +9,11 @@ worker and every machine counts alike:
   request to the response). A user may spend ``RATE_LIMIT_SERVER_SECONDS``
   of it in each ``RATE_LIMIT_WINDOW_SECONDS``. Summed over a user's requests,
   that time is the number of their requests in flight integrated over time,
-  so the rule reads "on average at most server/window requests in flight": one
-  person clicking (or the benchmark replaying filter changes back to back)
-  never has more than one at a time for long and cannot reach it, while 32
-  parallel requests, each slowed by the others, spend it in one burst.
+  so the rule reads "on average at most server/window of the user's requests
+  being served": one person clicking (or the benchmark replaying filter changes
+  back to back) never has more than one at a time for long and cannot reach
+  it, while a flood of parallel requests keeps several workers busy (a request
+  waiting for a worker is not charged) and spends it within seconds.
 - **Downloads.** ``RATE_LIMIT_DOWNLOADS`` per minute: the case list streams
   after its response has begun, so its time is not seen by the first rule.
 
@@ -84,7 +85,9 @@ def init_rate_limits(server: Flask, engine: Engine, settings: Settings) -> Limit
         f"{settings.rate_limit_server_seconds * 1000} per {settings.rate_limit_window_seconds} seconds",
         scope="server-time",
         cost=server_milliseconds,
-        deduct_when=lambda _response: True,  # charged once the time is known, refusals included
+        # charged once the time is known; a refusal is not charged, so that it costs reads only
+        # (a flood of refused requests must not queue behind each other's writes)
+        deduct_when=lambda response: response.status_code != 429,
     )
     downloads = limiter.limit(f"{settings.rate_limit_downloads} per minute", scope="downloads")
     views = server.view_functions
@@ -103,7 +106,8 @@ def _audit_first_refusal(limiter_engine: Engine) -> Callable[[RequestLimit], Non
 
     def on_breach(breached: RequestLimit) -> None:
         once = RateLimitItemPerSecond(1, breached.limit.get_expiry())
-        if breached.limiter.hit(once, "audit", breached.key):
+        # a read first: only the first refusal of the window writes
+        if breached.limiter.test(once, "audit", breached.key) and breached.limiter.hit(once, "audit", breached.key):
             audit.record(
                 limiter_engine,
                 "rate_limited",
