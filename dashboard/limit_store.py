@@ -45,9 +45,11 @@ class OperationalStorage(Storage):
         for attempt in range(3):
             try:
                 with self.engine.begin() as db:
-                    if not self._add(db, key, expiry, amount):
+                    hits = self._add(db, key, expiry, amount)
+                    if hits is None:
                         db.execute(insert(rate_limits).values(key=key, hits=amount, expires_at=time.time() + expiry))
-                    return int(db.execute(select(rate_limits.c.hits).where(rate_limits.c.key == key)).scalar_one())
+                        hits = amount
+                    return hits
             except IntegrityError:
                 # another worker inserted the same key between our update and insert: add to theirs
                 if attempt == 2:
@@ -55,11 +57,13 @@ class OperationalStorage(Storage):
         raise AssertionError("unreachable")
 
     @staticmethod
-    def _add(db: Connection, key: str, expiry: int, amount: int) -> bool:
-        """One statement, so two workers adding at once cannot lose a count."""
+    def _add(db: Connection, key: str, expiry: int, amount: int) -> int | None:
+        """The key's new count, or None if it has no row yet. One statement, so two
+        workers adding at once cannot lose a count; with RETURNING (SQLite 3.35+,
+        PostgreSQL) a callback's charge is a single round trip."""
         now = time.time()
         passed = rate_limits.c.expires_at <= now
-        result = db.execute(
+        statement = (
             update(rate_limits)
             .where(rate_limits.c.key == key)
             .values(
@@ -67,7 +71,12 @@ class OperationalStorage(Storage):
                 expires_at=case((passed, literal(now + expiry)), else_=rate_limits.c.expires_at),
             )
         )
-        return result.rowcount > 0
+        if db.dialect.update_returning:
+            hits = db.execute(statement.returning(rate_limits.c.hits)).scalar_one_or_none()
+            return None if hits is None else int(hits)
+        if db.execute(statement).rowcount == 0:
+            return None
+        return int(db.execute(select(rate_limits.c.hits).where(rate_limits.c.key == key)).scalar_one())
 
     def get(self, key: str) -> int:
         query = select(rate_limits.c.hits).where((rate_limits.c.key == key) & (rate_limits.c.expires_at > time.time()))

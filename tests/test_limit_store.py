@@ -31,8 +31,10 @@ def test_the_scheme_builds_the_storage_and_needs_an_engine(tmp_path: Path) -> No
         storage_from_string(f"{SCHEME}://")
 
 
-def test_increments_add_up_per_key(tmp_path: Path) -> None:
+@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "update-then-select"])
+def test_increments_add_up_per_key(tmp_path: Path, returning: bool) -> None:
     storage = storage_at(tmp_path / "op.sqlite")
+    storage.engine.dialect.update_returning = returning  # a database without UPDATE ... RETURNING too
     assert storage.get("a") == 0
     assert storage.incr("a", 60) == 1
     assert storage.incr("a", 60, amount=250) == 251
@@ -101,7 +103,7 @@ def test_a_key_made_between_another_workers_update_and_insert_is_added_to(tmp_pa
         if len(calls) == 1:  # our update found nothing, and meanwhile the rival made the row
             with rival.engine.begin() as other:
                 other.execute(insert(operational.rate_limits).values(key=key, hits=4, expires_at=time.time() + 60))
-            return False
+            return None
         return real_add(db, key, expiry, amount)
 
     monkeypatch.setattr(OperationalStorage, "_add", staticmethod(rival_inserts_first))
