@@ -26,6 +26,10 @@ class Settings:
     unassigned_flag_days: int = 30
     open_review_flag_months: int = 12
     fixed_today: date | None = None  # the demo's "today" (tests of scheduled mapping changes); never real data
+    # per-user limits (dashboard.rate_limits): seconds of server time per window, and downloads per minute
+    rate_limit_server_seconds: int = 15
+    rate_limit_window_seconds: int = 10
+    rate_limit_downloads: int = 20
 
     @property
     def store_path(self) -> Path:
@@ -62,6 +66,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         unassigned_flag_days=_int(env, "UNASSIGNED_FLAG_DAYS", 30, low=1),
         open_review_flag_months=_int(env, "OPEN_REVIEW_FLAG_MONTHS", 12, low=1),
         fixed_today=_day(env, "FIXED_TODAY"),
+        rate_limit_server_seconds=_int(env, "RATE_LIMIT_SERVER_SECONDS", 15, low=1),
+        rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10, low=1),
+        rate_limit_downloads=_int(env, "RATE_LIMIT_DOWNLOADS", 20, low=1),
     )
 
 

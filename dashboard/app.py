@@ -15,6 +15,7 @@ from dashboard import accounts, fast_json, operational
 from dashboard.auth import init_auth
 from dashboard.context import NoFootprint, Services
 from dashboard.deaths_store import DeathsStore
+from dashboard.rate_limits import init_rate_limits
 from dashboard.security import init_security
 from queries.scope import cdops_in_force
 from queries.store import StoreUnavailable
@@ -97,6 +98,7 @@ def create_app(settings: Settings) -> dash.Dash:
         view.callbacks.register(app)
     downloads.register(server)
     reference_page.register(server)  # before init_security: its size limit must precede the CSRF check
+    init_rate_limits(server, svc.engine, settings)  # after the routes it limits are registered
     init_security(server, app, settings)  # last: the CSP hashes every inline script registered above
 
     @server.errorhandler(Exception)

@@ -12,11 +12,13 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     Engine,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -134,6 +136,16 @@ mapping_footprint = Table(
     Column("valid_to", Date),
     Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
     Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+# Counters of the per-user request limits (dashboard.limit_store), shared by
+# every worker: one row per user and limit, reused when its window has passed.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("hits", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),  # seconds since the epoch, as the `limits` library counts
 )
 
 

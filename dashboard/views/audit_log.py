@@ -31,6 +31,7 @@ EVENTS = {
     "download": "Downloads",
     "mark_seen": "Marked What's new as seen",
     "forbidden": "Refused access",
+    "rate_limited": "Paused for too many requests",
     "admin_action": "Administrator actions",
 }
 

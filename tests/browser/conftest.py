@@ -106,6 +106,7 @@ class Session:
     page: Page
     base: str
     console_errors: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # 429s: normal browsing must never meet a rate limit
     in_flight: int = 0
     last_activity: float = field(default_factory=time.monotonic)
 
@@ -157,10 +158,12 @@ def browsing(browser: Browser, app: LiveApp) -> Iterator[Session]:
     page.on("request", lambda request: current.track(1) if is_callback in request.url else None)
     page.on("requestfinished", lambda request: current.track(-1) if is_callback in request.url else None)
     page.on("requestfailed", lambda request: current.track(-1) if is_callback in request.url else None)
+    page.on("response", lambda response: current.refused.append(response.url) if response.status == 429 else None)
     try:
         yield current
     finally:
         context.close()
+    assert current.refused == [], f"normal browsing was rate limited: {current.refused}"
 
 
 def _note(session: Session, message: ConsoleMessage) -> None:
