@@ -17,6 +17,8 @@ from __future__ import annotations
 from queries.report.cases import (
     CASE_COLUMNS,
     CASE_LABELS,
+    DATE_COMPARISONS,
+    DATE_FILTER_COLUMNS,
     DATE_OPERATORS,
     MAX_PAGE,
     TEXT_FILTER_COLUMNS,
@@ -57,6 +59,8 @@ from queries.report.sql import SHORT_LIST, scoped_rows
 __all__ = [
     "CASE_COLUMNS",
     "CASE_LABELS",
+    "DATE_COMPARISONS",
+    "DATE_FILTER_COLUMNS",
     "DATE_OPERATORS",
     "DIMENSIONS",
     "HEADLINE_TOTALS",

@@ -47,15 +47,18 @@ CASE_LABELS: dict[str, dict[str, str]] = {
 MAX_PAGE = 1000
 
 
-# Column filters the case grid may send, per column: the SQL it filters and how.
+# Column filters the case list supports: which columns, and how each kind is tested.
 TEXT_FILTER_COLUMNS = ("case_ref", "trust_name", "site_name", "reviewing_cdop")
-TEXT_OPERATORS = {"contains": "%{}%", "startsWith": "{}%", "endsWith": "%{}", "equals": "{}"}
-DATE_OPERATORS = ("equals", "lessThan", "greaterThan", "inRange")
+DATE_FILTER_COLUMNS = ("date_of_death",)
+# The operators are this layer's own words, not any grid's: the web layer translates.
+TEXT_OPERATORS = {"contains": "%{}%", "starts_with": "{}%", "ends_with": "%{}", "equals": "{}"}  # ILIKE patterns
+DATE_COMPARISONS = {"on": "=", "before": "<", "after": ">"}
+DATE_OPERATORS = (*DATE_COMPARISONS, "between")
 
 
 @dataclass(frozen=True)
 class ColumnFilter:
-    """One column filter from the case grid, already checked by ``column_filter``."""
+    """One column filter on the case list, already checked by ``column_filter``."""
 
     column: str
     operator: str
@@ -64,17 +67,18 @@ class ColumnFilter:
 
 
 def column_filter(column: object, operator: object, value: object, value_to: object = None) -> ColumnFilter | None:
-    """A grid filter if every part is one we support; None otherwise."""
+    """A column filter if every part is one we support; None otherwise. A date
+    filter ``between`` takes both days, inclusive."""
     if not isinstance(column, str) or not isinstance(operator, str):
         return None
     text_ok = isinstance(value, str) and 0 < len(value) <= 100
     if column in TEXT_FILTER_COLUMNS and operator in TEXT_OPERATORS and text_ok:
         return ColumnFilter(column, operator, str(value))
-    if column == "date_of_death" and operator in DATE_OPERATORS:
+    if column in DATE_FILTER_COLUMNS and operator in DATE_OPERATORS:
         start, end = _iso_day(value), _iso_day(value_to)
-        if start is None or (operator == "inRange" and end is None):
+        if start is None or (operator == "between" and end is None):
             return None
-        return ColumnFilter(column, operator, start, end if operator == "inRange" else None)
+        return ColumnFilter(column, operator, start, end if operator == "between" else None)
     return None
 
 
@@ -92,8 +96,8 @@ def _column_conditions(column_filters: Sequence[ColumnFilter]) -> tuple[str, dic
     for index, cf in enumerate(column_filters):
         name = f"cf{index}"
         expr = CASE_COLUMNS[cf.column]
-        if cf.column == "date_of_death":
-            symbol = {"equals": "=", "lessThan": "<", "greaterThan": ">"}.get(cf.operator)
+        if cf.column in DATE_FILTER_COLUMNS:
+            symbol = DATE_COMPARISONS.get(cf.operator)
             params[name] = cf.value
             if symbol:
                 conditions.append(f"{expr} {symbol} ${name}")
