@@ -26,22 +26,17 @@ from dashboard.mapping_store import MappingSource
 from dashboard.urlstate import Params, build_query, first, parse_query, raw_filters
 from queries import report
 from queries.filters import FilterOptions, Filters, Option
-from queries.mapping import Mapping
-from queries.scope import Scope, UnknownCdop, cdop_scope, cdops_in_force, england_scope
+
+# the scope policy lives in queries.scope; its chooser values stay importable from here
+from queries.scope import ALL_MINE as ALL_MINE
+from queries.scope import ENGLAND as ENGLAND
+from queries.scope import NoFootprint as NoFootprint
+from queries.scope import Scope, footprint_choices, scope_for
 from settings import Settings
 
-# The chooser's two values that are not one CDOP. Lower case with a hyphen, so
-# that no CDOP code (upper case letters and digits: queries.codes.CDOP_CODE)
-# can ever equal one: a CDOP coded ENGLAND is just a CDOP.
-ENGLAND = "all-england"
-ALL_MINE = "all-mine"
 PAGE_PARAMS = ("grain", "split", "since")  # a page's own settings, kept in its links
 CACHE_SIZE = 512
 T = TypeVar("T")
-
-
-class NoFootprint(RuntimeError):
-    """The user holds no CDOP that is in force."""
 
 
 @dataclass
@@ -125,47 +120,6 @@ class View:
     def _footprint_param(self) -> str | None:
         """The footprint is only written into URLs when the user has a choice."""
         return self.footprint if len(self.footprints) > 1 else None
-
-
-def footprint_choices(user: User, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping) -> tuple[Option, ...]:
-    """The footprints this user may look at: their own CDOPs; for an admin,
-    all England and every CDOP in force."""
-    if user.is_admin:
-        return (
-            Option(ENGLAND, "All England"),
-            *(Option(code, name) for code, name in cdops_in_force(conn, day, mapping)),
-        )
-    own: dict[str, str] = {}
-    for code in user.cdop_codes:
-        try:
-            scope = cdop_scope(conn, [code], day, mapping)
-        except UnknownCdop:
-            continue
-        own[scope.cdop_codes[0]] = scope.label
-    if not own:
-        raise NoFootprint("your account holds no CDOP that is in force; ask an NCMD administrator")
-    choices = [Option(code, name) for code, name in sorted(own.items(), key=lambda item: item[1])]
-    return (Option(ALL_MINE, "All my CDOPs"), *choices) if len(choices) > 1 else tuple(choices)
-
-
-def scope_for(
-    user: User, requested: str | None, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping
-) -> tuple[Scope, str]:
-    """The scope for the footprint asked for, if this user may have it; their
-    default footprint otherwise, under the mapping in force on ``day``.
-
-    A value asked for that is not one of the user's choices (an old bookmark's
-    ``ENGLAND`` or ``ALL`` included) gives their default, which is all England
-    for an administrator and all their CDOPs for a user with several."""
-    choices = footprint_choices(user, conn, day, mapping)
-    chosen = requested if requested in {c.value for c in choices} else choices[0].value
-    # all England goes to administrators only, whatever string was chosen: a
-    # store written before the code rule may hold a CDOP coded like a sentinel
-    if chosen == ENGLAND and user.is_admin:
-        return england_scope(conn, day, mapping), chosen
-    if chosen == ALL_MINE and not user.is_admin:
-        return cdop_scope(conn, list(user.cdop_codes), day, mapping), chosen
-    return cdop_scope(conn, [chosen], day, mapping), chosen
 
 
 def view_for(search: object, today: date | None = None, page: str | None = None) -> View:

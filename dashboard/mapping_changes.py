@@ -14,6 +14,7 @@ from datetime import date
 
 import duckdb
 
+from queries import admin
 from queries.codes import cdop_code_problem
 from queries.mapping import CdopPeriod, FootprintPeriod, Mapping
 
@@ -41,18 +42,8 @@ class Reference:
 
 
 def reference(conn: duckdb.DuckDBPyConnection) -> Reference:
-    trusts = dict(conn.execute("SELECT trust_code, trust_name FROM ref_trusts WHERE country = 'England'").fetchall())
-    hospital = {
-        str(code)
-        for (code,) in conn.execute(
-            """
-            SELECT DISTINCT trust_code FROM ref_sites
-            WHERE country = 'England' AND closed IS NULL
-              AND (nicu OR lnu OR scu OR picu OR ed OR maternity OR paediatric_ward)
-            """
-        ).fetchall()
-    }
-    return Reference(trusts=trusts, hospital_trusts=frozenset(hospital))
+    trusts = admin.trust_names(conn, england_only=True)
+    return Reference(trusts=trusts, hospital_trusts=admin.hospital_trust_codes(conn))
 
 
 def _effective(day: date, today: date) -> None:

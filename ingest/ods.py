@@ -29,7 +29,7 @@ import polars as pl
 
 from ingest.reference import install_reference, read_reference
 from queries.mapping import Mapping
-from queries.schema import refresh_report_facts
+from queries.schema import HOSPITAL_UNITS, refresh_report_facts
 from queries.store import rewrite
 from settings import REFERENCE_DIR, Settings
 
@@ -38,7 +38,6 @@ CODE_SITE = re.compile(r"[A-Z0-9]{5}")
 MAX_BYTES = 50_000_000
 NAMES_KEPT_UPPER = {"NHS", "UK", "ICB", "LHB", "PCT", "CIC", "HM", "II", "III"}
 NAMES_LOWER = {"and", "of", "the", "for", "in", "on", "at"}
-HOSPITAL_UNITS = ("nicu", "lnu", "scu", "picu", "ed", "maternity", "paediatric_ward")
 
 
 class OdsUnusable(ValueError):

@@ -12,6 +12,8 @@ import duckdb
 from queries import codes
 
 SCHEMA_VERSION = "4"
+# ref_sites' flags for the units that make a site an inpatient hospital
+HOSPITAL_UNITS = ("nicu", "lnu", "scu", "picu", "ed", "maternity", "paediatric_ward")
 
 TABLES = """
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL);

@@ -6,6 +6,10 @@ in its current footprint. NCMD administrators may hold the all-England scope.
 The footprints come from a ``queries.mapping.Mapping``: the web app passes the
 managed mapping in force (``dashboard.mapping_store``); without one, the deaths
 store's reference mapping is used.
+
+Which footprints a user may choose, and the scope of the one they chose
+(``footprint_choices``, ``scope_for``), are decided here too: the web layer
+passes the signed-in user and the value the browser sent, and nothing else.
 """
 
 from __future__ import annotations
@@ -13,10 +17,18 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import duckdb
 
+from queries.filters import Option
 from queries.mapping import Mapping, mapping_from_store
+
+# The chooser's two values that are not one CDOP. Lower case with a hyphen, so
+# that no CDOP code (upper case letters and digits: queries.codes.CDOP_CODE)
+# can ever equal one: a CDOP coded ENGLAND is just a CDOP.
+ENGLAND = "all-england"
+ALL_MINE = "all-mine"
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,21 @@ class Scope:
 
 class UnknownCdop(ValueError):
     """A CDOP code that is not in force on the day asked about."""
+
+
+class NoFootprint(RuntimeError):
+    """The user holds no CDOP that is in force."""
+
+
+class Rights(Protocol):
+    """What the scope policy needs to know of a user (the web app's account
+    fits it): queries cannot import the web package's accounts."""
+
+    @property
+    def is_admin(self) -> bool: ...
+
+    @property
+    def cdop_codes(self) -> tuple[str, ...]: ...
 
 
 def cdop_scope(
@@ -119,3 +146,44 @@ def cdops_in_force(conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping 
 
 def _column(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, object]) -> tuple[str, ...]:
     return tuple(str(row[0]) for row in conn.execute(sql, params).fetchall())
+
+
+def footprint_choices(user: Rights, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping) -> tuple[Option, ...]:
+    """The footprints this user may look at: their own CDOPs; for an admin,
+    all England and every CDOP in force."""
+    if user.is_admin:
+        return (
+            Option(ENGLAND, "All England"),
+            *(Option(code, name) for code, name in cdops_in_force(conn, day, mapping)),
+        )
+    own: dict[str, str] = {}
+    for code in user.cdop_codes:
+        try:
+            scope = cdop_scope(conn, [code], day, mapping)
+        except UnknownCdop:
+            continue
+        own[scope.cdop_codes[0]] = scope.label
+    if not own:
+        raise NoFootprint("your account holds no CDOP that is in force; ask an NCMD administrator")
+    choices = [Option(code, name) for code, name in sorted(own.items(), key=lambda item: item[1])]
+    return (Option(ALL_MINE, "All my CDOPs"), *choices) if len(choices) > 1 else tuple(choices)
+
+
+def scope_for(
+    user: Rights, requested: str | None, conn: duckdb.DuckDBPyConnection, day: date, mapping: Mapping
+) -> tuple[Scope, str]:
+    """The scope for the footprint asked for, if this user may have it; their
+    default footprint otherwise, under the mapping in force on ``day``.
+
+    A value asked for that is not one of the user's choices (an old bookmark's
+    ``ENGLAND`` or ``ALL`` included) gives their default, which is all England
+    for an administrator and all their CDOPs for a user with several."""
+    choices = footprint_choices(user, conn, day, mapping)
+    chosen = requested if requested in {c.value for c in choices} else choices[0].value
+    # all England goes to administrators only, whatever string was chosen: a
+    # store written before the code rule may hold a CDOP coded like a sentinel
+    if chosen == ENGLAND and user.is_admin:
+        return england_scope(conn, day, mapping), chosen
+    if chosen == ALL_MINE and not user.is_admin:
+        return cdop_scope(conn, list(user.cdop_codes), day, mapping), chosen
+    return cdop_scope(conn, [chosen], day, mapping), chosen

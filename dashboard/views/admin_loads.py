@@ -14,6 +14,7 @@ from dashboard.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services
+from queries import admin
 
 callbacks = Callbacks()
 PATH = "/admin/loads"
@@ -74,13 +75,7 @@ def loads(_id: Any) -> Any:
     svc = services()
     conn = svc.store.cursor()
     try:
-        runs = conn.sql(
-            """
-            SELECT load_id, strftime(finished_at, '%Y-%m-%d %H:%M') AS finished, source_name, rows_read, rows_new,
-                   rows_updated, rows_unchanged, rows_rejected, synthetic
-            FROM load_runs ORDER BY load_id DESC
-            """
-        ).pl()
+        runs = admin.load_runs(conn)
     finally:
         conn.close()
     who = _who(svc.engine)
@@ -120,9 +115,7 @@ def rejected(load_id: Any) -> Any:
         return notice("Choose a load.")
     conn = services().store.cursor()
     try:
-        rows = conn.sql(
-            "SELECT source_row, reasons FROM quarantine WHERE load_id = ? ORDER BY source_row", params=[load_id]
-        ).pl()
+        rows = admin.rejected_rows(conn, load_id)
     finally:
         conn.close()
     if rows.height == 0:

@@ -24,6 +24,7 @@ from dashboard.context import services
 from dashboard.mapping_changes import MappingError, MappingInvalid
 from dashboard.mapping_preview import Side
 from dashboard.mapping_store import MappingConflict
+from queries import admin
 
 callbacks = Callbacks()
 PATH = "/admin/mapping"
@@ -174,7 +175,7 @@ def in_force(day_text: Any) -> Any:
     conn = svc.store.cursor()
     try:
         mapping = svc.mappings.current(conn)
-        names = dict(conn.execute("SELECT trust_code, trust_name FROM ref_trusts").fetchall())
+        names = admin.trust_names(conn)
     finally:
         conn.close()
     cdops = mapping.in_force(day)

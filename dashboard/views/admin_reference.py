@@ -15,7 +15,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services
 from dashboard.reference_page import PATH as ODS_PATH
-from ingest.ods import HOSPITAL_UNITS
+from queries import admin
 
 callbacks = Callbacks()
 PATH = "/admin/reference"
@@ -48,18 +48,8 @@ def summary(_id: Any) -> Any:
     conn = svc.store.cursor()
     try:
         mapping = svc.mappings.current(conn)
-        counts = conn.execute(
-            "SELECT (SELECT count(*) FROM ref_trusts WHERE country = 'England'), "
-            "(SELECT count(*) FROM ref_sites WHERE country = 'England')"
-        ).fetchall()[0]
-        inpatient = conn.sql(
-            f"""
-            SELECT s.trust_code, t.trust_name, string_agg(s.site_code || ' ' || s.site_name, '; ') AS sites
-            FROM ref_sites AS s JOIN ref_trusts AS t USING (trust_code)
-            WHERE s.country = 'England' AND s.closed IS NULL AND ({" OR ".join("s." + u for u in HOSPITAL_UNITS)})
-            GROUP BY 1, 2 ORDER BY 1
-            """
-        ).pl()
+        counts = admin.english_counts(conn)
+        inpatient = admin.inpatient_trusts(conn)
     finally:
         conn.close()
     covered = {r.trust_code for r in mapping.footprint if r.covers(svc.today())}

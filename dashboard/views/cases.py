@@ -53,6 +53,9 @@ COLUMNS = [
     {"field": "attention", "headerName": "Attention", "width": 320},
 ]
 PAGE_SIZE = 100
+# AG Grid's filter operators, in the query layer's words; any other is dropped
+GRID_TEXT_OPERATORS = {"contains": "contains", "startsWith": "starts_with", "endsWith": "ends_with", "equals": "equals"}
+GRID_DATE_OPERATORS = {"equals": "on", "lessThan": "before", "greaterThan": "after", "inRange": "between"}
 
 
 def grid() -> dag.AgGrid:
@@ -116,10 +119,14 @@ def filters_from(model: Any) -> list[report.ColumnFilter]:
     for column, spec in list(model.items())[:10]:
         if not isinstance(spec, dict):
             continue
+        # the column says which words its operator is in; the filter type, where its values are
+        words = GRID_DATE_OPERATORS if column in report.DATE_FILTER_COLUMNS else GRID_TEXT_OPERATORS
+        grid_operator = spec.get("type")
+        operator = words.get(grid_operator) if isinstance(grid_operator, str) else None
         if spec.get("filterType") == "date":
-            found = report.column_filter(column, spec.get("type"), spec.get("dateFrom"), spec.get("dateTo"))
+            found = report.column_filter(column, operator, spec.get("dateFrom"), spec.get("dateTo"))
         else:
-            found = report.column_filter(column, spec.get("type"), spec.get("filter"))
+            found = report.column_filter(column, operator, spec.get("filter"))
         if found is not None:
             out.append(found)
     return out
