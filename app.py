@@ -131,7 +131,8 @@ def load(path: Path, replace: bool) -> None:
 def _managed_cdops(settings: Any) -> tuple[Any, ...]:
     """The CDOPs of the mapping administrators manage, if it has been seeded (the
     extract may name a CDOP formed by a merger as the reviewer)."""
-    from dashboard import mapping_store, operational
+    from footprints import store as mapping_store
+    from operational import tables as operational
 
     if not settings.data_dir.exists():
         return ()
@@ -145,7 +146,8 @@ def _audit_load(settings: Any, summary: Any) -> None:
     """Who ran each load (the deaths store records what, not who): shown on the admin's loads page."""
     import getpass
 
-    from dashboard import audit, operational
+    from operational import audit
+    from operational import tables as operational
 
     audit.record(
         operational.connect(settings.operational_url),
@@ -214,7 +216,8 @@ def users() -> None:
 
 
 def _accounts() -> Any:
-    from dashboard import accounts, operational
+    from operational import accounts
+    from operational import tables as operational
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -333,7 +336,7 @@ def _audit_admin(engine: Any, verb: str, user: Any) -> None:
     naming the operating-system account that made them."""
     import getpass
 
-    from dashboard import audit
+    from operational import audit
 
     audit.record(
         engine,
@@ -360,7 +363,8 @@ def _mapping_context() -> tuple[Any, Any, Any, Any]:
     """(operational engine, deaths store cursor, mapping in force, today)."""
     from datetime import date
 
-    from dashboard import mapping_store, operational
+    from footprints import store as mapping_store
+    from operational import tables as operational
     from queries.store import StoreUnavailable, open_readonly
 
     settings = load_settings()
@@ -377,8 +381,8 @@ def _mapping_context() -> tuple[Any, Any, Any, Any]:
 @click.option("--date", "day", default=None, help="the day to show (YYYY-MM-DD; default today)")
 def mapping_show(day: str | None) -> None:
     """The mapping in force on a day: each CDOP and the trusts in its footprint."""
-    from dashboard.mapping_admin import parse_day
-    from dashboard.mapping_changes import MappingError
+    from footprints.changes import MappingError
+    from footprints.proposals import parse_day
 
     _engine, conn, current, today = _mapping_context()
     try:
@@ -397,7 +401,7 @@ def mapping_show(day: str | None) -> None:
 def mapping_history(trust: str | None, cdop: str | None) -> None:
     """Every footprint row ever recorded (retired ones too), with the revisions
     that added and retired it; with neither option, the list of revisions."""
-    from dashboard import mapping_store
+    from footprints import store as mapping_store
 
     engine, conn, _current, _today = _mapping_context()
     conn.close()
@@ -431,9 +435,9 @@ def _revision_note(row: Any) -> str:
 def _propose_and_maybe_apply(kind: str, asked: dict[str, Any], apply: bool, reason: str | None) -> None:
     import getpass
 
-    from dashboard import mapping_admin
-    from dashboard.mapping_changes import MappingError, MappingInvalid
-    from dashboard.mapping_store import MappingConflict
+    from footprints import proposals as mapping_admin
+    from footprints.changes import MappingError, MappingInvalid
+    from footprints.store import MappingConflict
 
     engine, conn, current, today = _mapping_context()
     try:
@@ -530,8 +534,8 @@ def reference_import_ods(trusts_path: Path, sites_path: Path, apply: bool) -> No
     the store's one writer: the web app only previews)."""
     import getpass
 
-    from dashboard import audit
     from ingest import ods
+    from operational import audit
     from queries.store import StoreBusy
 
     engine, conn, current, today = _mapping_context()

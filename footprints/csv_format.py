@@ -13,7 +13,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from dashboard.mapping_changes import MappingInvalid
+from footprints.changes import MappingInvalid
 from queries.codes import cdop_code_problem
 from queries.mapping import FootprintPeriod, Mapping
 

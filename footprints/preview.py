@@ -9,7 +9,7 @@ from datetime import date
 
 import duckdb
 
-from dashboard.accounts import User
+from operational.accounts import User
 from queries import report
 from queries.filters import Filters
 from queries.mapping import Mapping

@@ -15,9 +15,12 @@ from typing import Any
 import duckdb
 from sqlalchemy import Engine
 
-from dashboard import accounts, audit, mapping_changes, mapping_csv, mapping_store
-from dashboard.mapping_changes import MappingError, MappingInvalid
-from dashboard.mapping_preview import Preview, first_difference, preview
+from footprints import changes as mapping_changes
+from footprints import csv_format as mapping_csv
+from footprints import store as mapping_store
+from footprints.changes import MappingError, MappingInvalid
+from footprints.preview import Preview, first_difference, preview
+from operational import accounts, audit
 from queries.mapping import Mapping
 
 MIN_REASON = 5

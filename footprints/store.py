@@ -20,7 +20,7 @@ import duckdb
 from sqlalchemy import Engine, ScalarSelect, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dashboard.operational import mapping_cdops, mapping_footprint, mapping_revisions
+from operational.tables import mapping_cdops, mapping_footprint, mapping_revisions
 from queries.mapping import CdopPeriod, FootprintPeriod, Mapping, mapping_from_store
 
 SEED_REVISION = 1
@@ -91,7 +91,7 @@ class MappingSource:
 
     def current(self, conn: duckdb.DuckDBPyConnection, version: int | None = None) -> Mapping:
         """The mapping as it stands; ``version`` is its latest revision when
-        this request has already read it (see ``dashboard.signed_in``)."""
+        this request has already read it (see ``operational.signed_in``)."""
         if version is None:
             version = latest_revision(self.engine)
         if version is None:

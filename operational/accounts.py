@@ -14,9 +14,9 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import Engine, RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dashboard import sessions
-from dashboard.operational import password_changes_due, user_cdops, users
-from dashboard.operational import sessions as session_rows
+from operational import sessions
+from operational.tables import password_changes_due, user_cdops, users
+from operational.tables import sessions as session_rows
 from queries.codes import cdop_code_problem
 
 ROLES = ("cdop", "admin")

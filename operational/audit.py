@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, select
 
-from dashboard.operational import audit_log
+from operational.tables import audit_log
 
 _INSERT = insert(audit_log)  # built once: every page view writes a row
 

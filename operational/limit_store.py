@@ -17,7 +17,7 @@ from limits.storage import Storage
 from sqlalchemy import Connection, Engine, case, delete, func, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from dashboard.operational import rate_limits
+from operational.tables import rate_limits
 
 SCHEME = "cdop-operational"
 

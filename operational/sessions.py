@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert, update
 
-from dashboard.operational import sessions
+from operational.tables import sessions
 
 TOUCH_EVERY = timedelta(seconds=60)  # how often last_seen is written (not on every request)
 

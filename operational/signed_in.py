@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam
 
-from dashboard import sessions
-from dashboard.accounts import User, user_from_rows, user_select
-from dashboard.mapping_store import revision_column
-from dashboard.operational import sessions as session_rows
-from dashboard.operational import users
+from footprints.store import revision_column
+from operational import sessions
+from operational.accounts import User, user_from_rows, user_select
+from operational.tables import sessions as session_rows
+from operational.tables import users
 
 # built once: making a statement this size costs more than running it
 _ASKING = (

@@ -138,7 +138,7 @@ mapping_footprint = Table(
     Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
 )
 
-# Counters of the per-user request limits (dashboard.limit_store), shared by
+# Counters of the per-user request limits (operational.limit_store), shared by
 # every worker: one row per user and limit, reused when its window has passed.
 rate_limits = Table(
     "rate_limits",

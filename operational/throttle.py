@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, func, or_, select
 
-from dashboard.operational import audit_log
+from operational.tables import audit_log
 
 WINDOW = timedelta(minutes=15)
 MAX_FAILURES = 5

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from dashboard.operational import visit_marks
+from operational.tables import visit_marks
 
 
 def _now() -> datetime:

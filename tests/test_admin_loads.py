@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from dashboard import accounts, audit
+from operational import accounts, audit
 from tests.conftest import make_app, post_login, settings_for
 from tests.dash_client import DashClient
 from tests.extract_rows import row, write_csv

@@ -8,7 +8,8 @@ import json
 from dataclasses import replace
 from datetime import date
 
-from dashboard import audit, mapping_store
+from footprints import store as mapping_store
+from operational import audit
 from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope

@@ -6,7 +6,7 @@ import io
 import json
 import re
 
-from dashboard import audit
+from operational import audit
 from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient
 from tests.test_ods import SITES, TRUSTS, _bytes, ods_row

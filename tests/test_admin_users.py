@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from dashboard import accounts, audit
+from operational import accounts, audit
 from settings import Settings
 from tests.conftest import make_app, post_login, signed_in
 from tests.dash_client import DashClient

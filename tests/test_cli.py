@@ -83,7 +83,8 @@ def test_help_lists_the_commands(tmp_path: Path) -> None:
 
 
 def test_account_changes_at_the_command_line_are_audited(tmp_path: Path) -> None:
-    from dashboard import audit, operational
+    from operational import audit
+    from operational import tables as operational
     from settings import load_settings
 
     data = tmp_path / "instance"

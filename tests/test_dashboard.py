@@ -10,7 +10,8 @@ from urllib.parse import quote
 import duckdb
 import pytest
 
-from dashboard import accounts, audit, ids
+from dashboard.ui import ids
+from operational import accounts, audit
 from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope, england_scope

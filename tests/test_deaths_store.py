@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard.deaths_store import IDLE_CURSORS, DeathsStore
+from queries.deaths_store import IDLE_CURSORS, DeathsStore
 from settings import Settings
 
 

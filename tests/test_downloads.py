@@ -10,8 +10,9 @@ import duckdb
 import polars as pl
 import pytest
 
-from dashboard import audit, ids
 from dashboard.downloads import DOWNLOADS, LISTS, for_publication
+from dashboard.ui import ids
+from operational import audit
 from queries import report
 from queries.disclosure import Relation
 from queries.filters import Filters

@@ -12,7 +12,7 @@ from dash import html
 from plotly.io.json import to_json_plotly
 
 from dashboard import fast_json
-from dashboard.components import table
+from dashboard.ui.components import table
 
 
 def test_components_figures_dates_and_numbers_encode_as_plotly_encodes_them() -> None:

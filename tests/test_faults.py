@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import accounts
 from dashboard.app import create_app
 from ingest.demo import build_demo_store
 from ingest.loader import load_file
+from operational import accounts
 from settings import load_settings
 from tests.conftest import signed_in
 from tests.dash_client import DashClient

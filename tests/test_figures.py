@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 import pytest
 
-from dashboard import figures
+from dashboard.ui import figures
 
 
 def valid(figure: dict) -> go.Figure:

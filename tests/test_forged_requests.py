@@ -19,8 +19,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dashboard import context, ids
+from dashboard import context
 from dashboard.downloads import DOWNLOADS
+from dashboard.ui import ids
 from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope

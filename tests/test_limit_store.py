@@ -1,4 +1,4 @@
-"""The rate-limit counters kept in the operational store (dashboard.limit_store)."""
+"""The rate-limit counters kept in the operational store (operational.limit_store)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import insert
 
-from dashboard import operational
-from dashboard.limit_store import SCHEME, OperationalStorage
+from operational import tables as operational
+from operational.limit_store import SCHEME, OperationalStorage
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -49,7 +49,7 @@ def test_increments_add_up_per_key(tmp_path: Path, returning: bool) -> None:
 def test_a_window_expires_and_the_next_starts_from_the_new_amount(tmp_path: Path, monkeypatch) -> None:
     storage = storage_at(tmp_path / "op.sqlite")
     now = [1_000_000.0]
-    monkeypatch.setattr("dashboard.limit_store.time.time", lambda: now[0])
+    monkeypatch.setattr("operational.limit_store.time.time", lambda: now[0])
     storage.incr("k", 10, amount=7)
     assert storage.get_expiry("k") == 1_000_010.0
     now[0] += 9.5
@@ -82,7 +82,8 @@ def test_processes_adding_at_once_lose_no_count(tmp_path: Path) -> None:
     database = tmp_path / "op.sqlite"
     storage_at(database)  # tables made once, as the app does before its workers serve
     script = (
-        "import sys; from dashboard import operational; from dashboard.limit_store import OperationalStorage\n"
+        "import sys; from operational import tables as operational\n"
+        "from operational.limit_store import OperationalStorage\n"
         f"s = OperationalStorage(engine=operational.connect('sqlite:///{database}'))\n"
         "for _ in range(100): s.incr('together', 600, amount=3)\n"
     )

@@ -11,9 +11,12 @@ import duckdb
 import pytest
 from sqlalchemy import Engine, func, select
 
-from dashboard import accounts, mapping_changes, mapping_store, operational
-from dashboard.mapping_changes import MappingError, MappingInvalid
-from dashboard.mapping_preview import first_difference, preview
+from footprints import changes as mapping_changes
+from footprints import store as mapping_store
+from footprints.changes import MappingError, MappingInvalid
+from footprints.preview import first_difference, preview
+from operational import accounts
+from operational import tables as operational
 from queries import report
 from queries.filters import Filters
 from queries.mapping import mapping_from_store

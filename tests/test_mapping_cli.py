@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import audit, operational
+from operational import audit
+from operational import tables as operational
 from queries.store import open_readonly
 from settings import REFERENCE_DIR
 from tests.conftest import TODAY

@@ -19,9 +19,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dashboard import audit, operational
 from dashboard.context import services
 from dashboard.rate_limits import BUSY_MESSAGE, limit_key
+from operational import audit
+from operational import tables as operational
 from settings import Settings, load_settings
 from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient

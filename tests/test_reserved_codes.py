@@ -20,12 +20,17 @@ import duckdb
 import pytest
 from sqlalchemy import Engine, update
 
-from dashboard import accounts, ids, mapping_changes, mapping_csv, mapping_store, operational
-from dashboard.accounts import AccountError, User
 from dashboard.context import ALL_MINE, ENGLAND, footprint_choices, scope_for
-from dashboard.mapping_changes import MappingError, MappingInvalid
-from dashboard.operational import user_cdops
+from dashboard.ui import ids
+from footprints import changes as mapping_changes
+from footprints import csv_format as mapping_csv
+from footprints import store as mapping_store
+from footprints.changes import MappingError, MappingInvalid
 from ingest.reference import read_reference
+from operational import accounts
+from operational import tables as operational
+from operational.accounts import AccountError, User
+from operational.tables import user_cdops
 from queries import report
 from queries.codes import RESERVED_WORDS, cdop_code_problem
 from queries.filters import Filters

@@ -12,9 +12,10 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import update
 
-from dashboard import accounts, audit, operational, throttle
 from dashboard.app import create_app
 from ingest.loader import load_file
+from operational import accounts, audit, throttle
+from operational import tables as operational
 from settings import Settings, load_settings
 from tests.conftest import csrf_token, post_login, signed_in
 from tests.extract_rows import many, write_csv
@@ -246,7 +247,7 @@ def test_page_views_downloads_and_refusals_are_audited_and_only_admins_see_the_l
 
 
 def test_the_audit_log_is_append_only_in_the_app(dash_app) -> None:
-    import dashboard.audit as module
+    import operational.audit as module
 
     assert not [name for name in dir(module) if name.startswith(("delete", "update", "purge", "clear"))]
 
@@ -355,8 +356,8 @@ def test_a_missing_component_suite_file_is_a_quiet_404(dash_app, path: str, capl
 
 
 def test_the_about_page_tells_a_cdop_user_only_what_their_footprint_holds(dash_app) -> None:
-    from dashboard.accounts import get_user_by_name
     from dashboard.context import scope_for
+    from operational.accounts import get_user_by_name
     from queries import report
     from queries.filters import Filters
     from tests.dash_client import DashClient

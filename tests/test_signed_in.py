@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, event, select, update
 
-from dashboard import accounts, ids, operational, sessions, signed_in
-from dashboard.mapping_store import seed
+from dashboard.ui import ids
+from footprints.store import seed
+from operational import accounts, sessions, signed_in
+from operational import tables as operational
 from queries.mapping import Mapping
 from tests.conftest import make_app
 from tests.conftest import signed_in as signed_in_client

@@ -13,9 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard import accounts, audit, ids, visits
+from dashboard.ui import ids
 from dashboard.views import whatsnew as page
 from ingest.loader import load_rows
+from operational import accounts, audit, visits
 from queries.store import open_readonly
 from settings import Settings, load_settings
 from tests.conftest import signed_in
@@ -236,7 +237,7 @@ def test_a_bad_threshold_setting_stops_the_app_with_one_line(name: str, value: s
 
 
 def test_a_mark_is_set_once_at_the_first_visit_and_only_ever_moves_forward(tmp_path: Path) -> None:
-    from dashboard import operational
+    from operational import tables as operational
 
     engine = operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
     user = accounts.add_user(engine, *NURSE, "cdop", ["LLR"])

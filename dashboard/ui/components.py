@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import polars as pl
 from dash import Output, dcc, html
 
-from dashboard import ids
+from dashboard.ui import ids
 
 GRAPH_CONFIG = {
     "displaylogo": False,

@@ -27,10 +27,10 @@ from typing import Any
 
 from dash import Input, Output, State, dcc, html, set_props
 
-from dashboard import ids
 from dashboard.callbacks import Callbacks
 from dashboard.context import View
-from dashboard.text import filter_summary, long_date, period_label
+from dashboard.ui import ids
+from dashboard.ui.text import filter_summary, long_date, period_label
 from dashboard.urlstate import FILTER_PARAMS, VIEW_PARAMS
 
 callbacks = Callbacks()
