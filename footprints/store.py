@@ -17,10 +17,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import duckdb
-from sqlalchemy import Engine, ScalarSelect, func, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from operational.tables import mapping_cdops, mapping_footprint, mapping_revisions
+from operational.tables import mapping_cdops, mapping_footprint, mapping_revisions, revision_column
 from queries.mapping import CdopPeriod, FootprintPeriod, Mapping, mapping_from_store
 
 SEED_REVISION = 1
@@ -36,12 +36,6 @@ CHANGED_MEANWHILE = "the mapping was changed by someone else since this preview;
 def latest_revision(engine: Engine) -> int | None:
     with engine.connect() as db:
         return db.execute(select(revision_column())).scalar()
-
-
-def revision_column() -> ScalarSelect[Any]:
-    """The mapping's version (its latest revision's id, None before it is
-    seeded), as a column another statement can carry."""
-    return select(func.max(mapping_revisions.c.id)).scalar_subquery()
 
 
 def seed(engine: Engine, mapping: Mapping) -> bool:

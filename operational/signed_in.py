@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, bindparam
 
-from footprints.store import revision_column
 from operational import sessions
 from operational.accounts import User, user_from_rows, user_select
+from operational.tables import revision_column, users
 from operational.tables import sessions as session_rows
-from operational.tables import users
 
 # built once: making a statement this size costs more than running it
 _ASKING = (

@@ -23,10 +23,13 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    ScalarSelect,
     String,
     Table,
     create_engine,
     event,
+    func,
+    select,
 )
 from sqlalchemy.exc import DBAPIError
 
@@ -95,7 +98,7 @@ password_changes_due = Table(
     Column("since", DateTime, nullable=False),
 )
 
-# The trust-to-CDOP mapping as managed history (dashboard.mapping_store). Rows
+# The trust-to-CDOP mapping as managed history (footprints.store). Rows
 # are never edited: a change retires rows (``retired_by``) and adds new ones,
 # both naming the revision that did it, so every earlier state can be rebuilt.
 mapping_revisions = Table(
@@ -109,6 +112,14 @@ mapping_revisions = Table(
     Column("reason", String(2000), nullable=False),
     Column("detail", JSON, nullable=False),
 )
+
+
+def revision_column() -> ScalarSelect[Any]:
+    """The mapping's version (its latest revision's id, None before it is
+    seeded), as a column another statement can carry. Here, beside its table,
+    because every request reads it with the session (``operational.signed_in``)."""
+    return select(func.max(mapping_revisions.c.id)).scalar_subquery()
+
 
 mapping_cdops = Table(
     "mapping_cdops",
