@@ -120,7 +120,7 @@ class Timings:
 
 
 def browser_query(values: dict[str, Any], options: Options, reset: bool) -> str:
-    """The URL the filter bar's clientside callback writes (``dashboard/filter_bar.py``)."""
+    """The URL the filter bar's clientside callback writes (``dashboard/ui/filter_bar.py``)."""
     current = parse_query(values.get("url.search"))
     pairs = [(name, value) for name in VIEW_PARAMS if (value := first(current, name))]
     if not reset:
