@@ -11,7 +11,7 @@ import pytest
 
 from tests.extract_rows import many, row, write_csv
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def run_app(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:

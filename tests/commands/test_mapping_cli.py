@@ -12,9 +12,9 @@ from operational import audit
 from operational import tables as operational
 from queries.store import open_readonly
 from settings import REFERENCE_DIR
+from tests.commands.test_cli import run_app
 from tests.conftest import TODAY
 from tests.extract_rows import row, write_csv
-from tests.test_cli import run_app
 
 LATER = (TODAY + timedelta(days=400)).isoformat()  # after any real "today" the suite runs on for a year
 

@@ -7,10 +7,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from operational import accounts, audit
+from tests.commands.test_cli import run_app
 from tests.conftest import make_app, post_login, settings_for
 from tests.dash_client import DashClient
 from tests.extract_rows import row, write_csv
-from tests.test_cli import run_app
 
 PASSWORD = "a long admin passphrase"
 

@@ -199,7 +199,7 @@ def test_the_history_and_the_mapping_in_force(own_settings: Settings) -> None:
 
 
 def test_forged_values_from_an_admin_fail_cleanly_and_apply_nothing(own_settings: Settings) -> None:
-    from tests.test_forged_requests import FORGED_SEARCHES, FORGED_VALUES
+    from tests.dashboard.test_forged_requests import FORGED_SEARCHES, FORGED_VALUES
 
     app = make_app(own_settings)
     admin = DashClient(signed_in(app, "admin", "admin-demo"))

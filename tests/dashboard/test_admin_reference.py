@@ -9,7 +9,7 @@ import re
 from operational import audit
 from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient
-from tests.test_ods import SITES, TRUSTS, _bytes, ods_row
+from tests.ingest.test_ods import SITES, TRUSTS, _bytes, ods_row
 
 
 def token(page: str) -> str:

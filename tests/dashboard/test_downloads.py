@@ -19,7 +19,7 @@ from queries.filters import Filters
 from queries.scope import cdop_scope
 from tests.conftest import signed_in
 from tests.dash_client import DashClient
-from tests.test_disclosure import solvable
+from tests.queries.test_disclosure import solvable
 
 TODAY = date.today()
 

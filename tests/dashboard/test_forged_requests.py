@@ -29,7 +29,7 @@ from queries.store import open_readonly
 from settings import REFERENCE_DIR
 from tests.conftest import signed_in
 from tests.dash_client import DashClient
-from tests.test_dashboard import tile_values
+from tests.dashboard.test_dashboard import tile_values
 
 USER, CDOP = "llr", "LLR"
 

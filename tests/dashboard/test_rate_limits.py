@@ -27,7 +27,7 @@ from settings import Settings, load_settings
 from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 HEADLINE = "overview-headline.children"
 YEARS = ["2019", "2020", "2021", "2022", "2023", "2024", "2025"]
 

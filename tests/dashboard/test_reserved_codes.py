@@ -38,10 +38,10 @@ from queries.mapping import Mapping
 from queries.scope import cdop_scope
 from queries.store import open_readonly
 from settings import REFERENCE_DIR, Settings
+from tests.commands.test_cli import run_app
 from tests.conftest import make_app, settings_for, signed_in
 from tests.dash_client import DashClient
-from tests.test_cli import run_app
-from tests.test_dashboard import tile_values
+from tests.dashboard.test_dashboard import tile_values
 
 RESERVED = sorted(RESERVED_WORDS)
 LATER = "2099-04-01"  # a merger's date the calendar never reaches while the suite runs

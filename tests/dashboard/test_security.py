@@ -20,7 +20,7 @@ from settings import Settings, load_settings
 from tests.conftest import csrf_token, post_login, signed_in
 from tests.extract_rows import many, write_csv
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def engine_of(dash_app):

@@ -14,9 +14,9 @@ import pytest
 from ingest import ods
 from queries.mapping import mapping_from_store
 from queries.store import open_readonly
+from tests.commands.test_cli import run_app
 from tests.conftest import TODAY
 from tests.extract_rows import row, write_csv
-from tests.test_cli import run_app
 
 
 def ods_row(code: str, name: str, opened: str = "20000401", closed: str = "") -> list[str]:

@@ -16,7 +16,7 @@ from sqlalchemy import insert
 from operational import tables as operational
 from operational.limit_store import SCHEME, OperationalStorage
 
-PROJECT = Path(__file__).resolve().parent.parent
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def storage_at(path: Path) -> OperationalStorage:
