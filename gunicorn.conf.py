@@ -16,8 +16,8 @@ accesslog = "-"
 
 def on_starting(server):
     """The synthetic demo must not be served beyond this machine."""
-    from app import is_loopback
-    from dashboard.deaths_store import DeathsStore
+    from commands.serve import is_loopback
+    from queries.deaths_store import DeathsStore
     from queries.store import StoreUnavailable
     from settings import load_settings
 

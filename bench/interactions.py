@@ -28,11 +28,11 @@ from urllib.parse import urlencode
 import duckdb
 
 from bench.dash_request import callback_body
-from dashboard import ids
 from dashboard.app import create_app
 from dashboard.context import services
-from dashboard.filter_bar import URL_ORDER
 from dashboard.runtime import tune_worker
+from dashboard.ui import ids
+from dashboard.ui.filter_bar import URL_ORDER
 from dashboard.urlstate import VIEW_PARAMS, first, parse_query, raw_filters
 from queries import codes, report
 from queries.filters import Filters
@@ -120,7 +120,7 @@ class Timings:
 
 
 def browser_query(values: dict[str, Any], options: Options, reset: bool) -> str:
-    """The URL the filter bar's clientside callback writes (``dashboard/filter_bar.py``)."""
+    """The URL the filter bar's clientside callback writes (``dashboard/ui/filter_bar.py``)."""
     current = parse_query(values.get("url.search"))
     pairs = [(name, value) for name in VIEW_PARAMS if (value := first(current, name))]
     if not reset:
@@ -340,7 +340,7 @@ def main() -> None:
     import json
     import sys
 
-    from dashboard.accounts import demo_password
+    from operational.accounts import demo_password
 
     data_dir, rounds, peer_rounds, out = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
     cdop = largest_cdop(data_dir / "deaths.duckdb", date.today())

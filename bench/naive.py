@@ -4,7 +4,7 @@ The whole report table is read into a pandas frame once (as a quick Dash app
 does at import), and every filter change filters that frame with boolean
 masks, groups it with pandas and draws with ``plotly.express``; figures are
 serialised to JSON as Dash would send them. Scope and filters are the same
-objects ours uses, so both sides answer the same question: ``tests/test_bench``
+objects ours uses, so both sides answer the same question: ``tests/bench/test_bench``
 checks that the peer's counts equal the query layer's.
 """
 

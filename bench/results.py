@@ -121,7 +121,7 @@ def markdown(results: dict[str, Any]) -> str:
         "- The floor runs exactly the DuckDB statements that change ran (recorded), bare, to Arrow: no polars, "
         "no figures, no HTTP. Ratios are of medians.",
         "- The naive peer (`bench/naive.py`) answers the same scope and filters from a pandas frame of the whole "
-        "report table with `plotly.express` figures; `tests/test_bench.py` checks its counts equal ours.",
+        "report table with `plotly.express` figures; `tests/bench/test_bench.py` checks its counts equal ours.",
         "- Each change is followed at once by its floor (the same statements), so noise hits both alike; the peer "
         "runs the same changes afterwards in the same process.",
     ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dash.exceptions import PreventUpdate
 from flask import request
 
-from dashboard import audit
-from dashboard.accounts import User
 from dashboard.context import services, signed_in_user
+from operational import audit
+from operational.accounts import User
 
 
 def admin_or_refuse(page: str) -> User:

@@ -11,12 +11,14 @@ from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard import accounts, fast_json, operational
+from dashboard import fast_json
 from dashboard.auth import init_auth
 from dashboard.context import NoFootprint, Services
-from dashboard.deaths_store import DeathsStore
 from dashboard.rate_limits import init_rate_limits
 from dashboard.security import init_security
+from operational import accounts
+from operational import tables as operational
+from queries.deaths_store import DeathsStore
 from queries.scope import cdops_in_force
 from queries.store import StoreUnavailable
 from settings import PROJECT_DIR, Settings
@@ -78,7 +80,8 @@ def create_app(settings: Settings) -> dash.Dash:
     server.extensions["cdop"] = svc
     init_auth(server, svc)
 
-    from dashboard import downloads, filter_bar, reference_page, shell
+    from dashboard import downloads, reference_page, shell
+    from dashboard.ui import filter_bar
     from dashboard.views import VIEWS
 
     app = dash.Dash(

@@ -10,10 +10,10 @@ from flask import Flask, Response, jsonify, make_response, redirect, render_temp
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import accounts, audit, sessions, signed_in, throttle
-from dashboard.accounts import User
 from dashboard.context import Services
 from dashboard.redirect_target import local_target
+from operational import accounts, audit, sessions, signed_in, throttle
+from operational.accounts import User
 from queries.store import StoreUnavailable
 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")

@@ -19,12 +19,12 @@ from flask import current_app, request
 from flask_login import current_user
 from sqlalchemy import Engine
 
-from dashboard import audit
-from dashboard.accounts import User
-from dashboard.deaths_store import DeathsStore, StoreFacts
-from dashboard.mapping_store import MappingSource
 from dashboard.urlstate import Params, build_query, first, parse_query, raw_filters
+from footprints.store import MappingSource
+from operational import audit
+from operational.accounts import User
 from queries import report
+from queries.deaths_store import DeathsStore, StoreFacts
 from queries.filters import FilterOptions, Filters, Option
 
 # the scope policy lives in queries.scope; its chooser values stay importable from here

@@ -14,12 +14,13 @@ import polars as pl
 from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine
 
-from dashboard import audit, newness
+from dashboard import newness
 from dashboard.context import View, services, signed_in_user, view_for
-from dashboard.text import period_label, slug
+from dashboard.ui.text import period_label, slug
 from dashboard.urlstate import first
 from dashboard.views.audit_log import EVENTS as AUDIT_EVENTS
 from dashboard.views.audit_log import events_frame
+from operational import audit
 from queries import disclosure, report
 from queries.export import neutralise_formulas
 from queries.flags import AttentionRule

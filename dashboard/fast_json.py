@@ -5,7 +5,7 @@ the response holds components (tables, tiles) orjson cannot take it whole,
 and plotly falls back to walking every value in Python first, which for a
 page of tables and figures costs more than the query behind it. Here orjson
 asks each component for its JSON form as it meets it, so the walk stays in
-Rust; the output is the same JSON (checked in tests/test_fast_json.py), with
+Rust; the output is the same JSON (checked in tests/dashboard/test_fast_json.py), with
 the same escaping, and anything orjson cannot encode still goes to plotly.
 """
 

@@ -13,10 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 
-from dashboard import visits
 from dashboard.context import View, services
-from dashboard.text import long_date
+from dashboard.ui.text import long_date
 from dashboard.urlstate import first
+from operational import visits
 from queries import codes, flags, whatsnew
 
 LAST_VISIT = "last"

@@ -36,8 +36,8 @@ from flask_login import current_user
 from limits import RateLimitItemPerSecond
 from sqlalchemy import Engine
 
-from dashboard import audit
-from dashboard.limit_store import SCHEME
+from operational import audit
+from operational.limit_store import SCHEME
 from settings import Settings
 
 CALLBACK_ENDPOINT = "/_dash-update-component"

@@ -16,9 +16,9 @@ from flask import Flask, render_template_string, request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import audit
 from dashboard.context import services
 from ingest import ods
+from operational import audit
 
 PATH = "/admin/reference/ods"
 MAX_UPLOAD_BYTES = 2 * ods.MAX_BYTES

@@ -1,5 +1,5 @@
 """The page shell: header, synthetic-data notice, navigation, the filter bar
-(``dashboard.filter_bar``) and the router that draws each view.
+(``dashboard.ui.filter_bar``) and the router that draws each view.
 """
 
 from __future__ import annotations
@@ -12,13 +12,14 @@ from flask import request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import audit, ids
 from dashboard.callbacks import Callbacks
 from dashboard.context import services, signed_in_user
-from dashboard.filter_bar import filter_bar
-from dashboard.text import long_date
+from dashboard.ui import ids
+from dashboard.ui.filter_bar import filter_bar
+from dashboard.ui.text import long_date
 from dashboard.urlstate import parse_query
 from dashboard.views import BY_PATH, VIEWS, admin_only, key, uses_filters
+from operational import audit
 from queries.store import StoreUnavailable
 
 callbacks = Callbacks()

@@ -136,7 +136,7 @@ def main() -> None:
         raise SystemExit("use 1-200 users for 1-900 seconds")
 
     from bench.stores import store_dir
-    from dashboard.accounts import demo_password
+    from operational.accounts import demo_password
 
     source = store_dir(args.scale)
     run_dir = CACHE / "loadtest-run"

@@ -18,6 +18,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 .venv/bin/ruff check .
+# The layers of the architecture (README, Layout), as contracts in pyproject.toml ([tool.importlinter]).
+.venv/bin/lint-imports
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
 # pytest exits 5 when it collected no tests: that is a failure of the suite here.

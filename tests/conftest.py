@@ -56,7 +56,7 @@ def dash_app(demo_settings: Settings):
     from dashboard.app import create_app
 
     # The suite downloads hundreds of CSVs a minute as one user (forged-request sweeps), far past
-    # the per-user download limit; tests/test_rate_limits.py checks that limit on apps of its own.
+    # the per-user download limit; tests/dashboard/test_rate_limits.py checks that limit on apps of its own.
     # The server-time limit stays at its default: no test here, asking one thing at a time, reaches it.
     app = create_app(replace(demo_settings, rate_limit_downloads=1_000_000))
     app.server.config["TESTING"] = True

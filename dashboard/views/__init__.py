@@ -45,5 +45,5 @@ def admin_only(view: ModuleType) -> bool:
 
 
 def uses_filters(view: ModuleType) -> bool:
-    """Whether the view follows the filter bar (and so keeps it in step, see ``dashboard.filter_bar``)."""
+    """Whether the view follows the filter bar (and so keeps it in step, see ``dashboard.ui.filter_bar``)."""
     return bool(getattr(view, "USES_FILTERS", True))

@@ -6,11 +6,11 @@ from typing import Any
 
 from dash import Input, Output, html
 
-from dashboard import ids
 from dashboard.callbacks import Callbacks
 from dashboard.context import view_for
-from dashboard.filter_bar import BAR_STATE, sync_filter_bar
-from dashboard.text import long_date, number
+from dashboard.ui import ids
+from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.ui.text import long_date, number
 from queries import codes, report
 from queries.filters import Filters
 

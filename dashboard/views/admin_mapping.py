@@ -16,14 +16,17 @@ import polars as pl
 from dash import Input, Output, State, ctx, dcc, html, set_props
 from flask import request
 
-from dashboard import ids, mapping_admin, mapping_csv, mapping_store
 from dashboard.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
-from dashboard.components import notice, table
 from dashboard.context import services
-from dashboard.mapping_changes import MappingError, MappingInvalid
-from dashboard.mapping_preview import Side
-from dashboard.mapping_store import MappingConflict
+from dashboard.ui import ids
+from dashboard.ui.components import notice, table
+from footprints import csv_format as mapping_csv
+from footprints import proposals as mapping_admin
+from footprints import store as mapping_store
+from footprints.changes import MappingError, MappingInvalid
+from footprints.preview import Side
+from footprints.store import MappingConflict
 from queries import admin
 
 callbacks = Callbacks()

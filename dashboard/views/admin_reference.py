@@ -9,12 +9,12 @@ from typing import Any
 import polars as pl
 from dash import Input, Output, dcc, html
 
-from dashboard import ids
 from dashboard.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
-from dashboard.components import notice, table
 from dashboard.context import services
 from dashboard.reference_page import PATH as ODS_PATH
+from dashboard.ui import ids
+from dashboard.ui.components import notice, table
 from queries import admin
 
 callbacks = Callbacks()

@@ -11,12 +11,13 @@ import polars as pl
 from dash import Input, Output, State, dcc, html
 from flask import request
 
-from dashboard import accounts, audit, ids
-from dashboard.accounts import AccountError, User
 from dashboard.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
-from dashboard.components import notice, table
 from dashboard.context import services
+from dashboard.ui import ids
+from dashboard.ui.components import notice, table
+from operational import accounts, audit
+from operational.accounts import AccountError, User
 
 callbacks = Callbacks()
 PATH = "/admin/users"

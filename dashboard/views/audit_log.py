@@ -9,11 +9,12 @@ import polars as pl
 from dash import Input, Output, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import audit, ids
 from dashboard.callbacks import Callbacks
-from dashboard.clicks import download_href
-from dashboard.components import table
 from dashboard.context import services, signed_in_user
+from dashboard.ui import ids
+from dashboard.ui.clicks import download_href
+from dashboard.ui.components import table
+from operational import audit
 
 callbacks = Callbacks()
 PATH = "/admin/audit"

@@ -8,13 +8,13 @@ import dash_ag_grid as dag
 from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import ids
 from dashboard.callbacks import Callbacks
-from dashboard.clicks import download_href
 from dashboard.context import view_for
-from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.newness import rule_for
-from dashboard.text import number, period_label
+from dashboard.ui import ids
+from dashboard.ui.clicks import download_href
+from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.ui.text import number, period_label
 from queries import report
 
 callbacks = Callbacks()

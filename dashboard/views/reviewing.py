@@ -8,13 +8,13 @@ import polars as pl
 from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import figures, ids
 from dashboard.callbacks import Callbacks
-from dashboard.clicks import clicked_code, download_href
-from dashboard.components import card_outputs, chart_card, table, tile
 from dashboard.context import view_for
-from dashboard.filter_bar import BAR_STATE, sync_filter_bar
-from dashboard.text import chart_limit_note, number, period_label, share
+from dashboard.ui import figures, ids
+from dashboard.ui.clicks import clicked_code, download_href
+from dashboard.ui.components import card_outputs, chart_card, table, tile
+from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.ui.text import chart_limit_note, number, period_label, share
 from queries import report
 
 callbacks = Callbacks()

@@ -8,13 +8,13 @@ import polars as pl
 from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import figures, ids
 from dashboard.callbacks import Callbacks
-from dashboard.clicks import download_href
-from dashboard.components import chart_card, table
 from dashboard.context import view_for
-from dashboard.filter_bar import BAR_STATE, sync_filter_bar
-from dashboard.text import period_label
+from dashboard.ui import figures, ids
+from dashboard.ui.clicks import download_href
+from dashboard.ui.components import chart_card, table
+from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.ui.text import period_label
 from dashboard.urlstate import first
 from queries import report
 

@@ -14,13 +14,13 @@ import polars as pl
 from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
-from dashboard import figures, ids
 from dashboard.callbacks import Callbacks
-from dashboard.clicks import clicked_code, download_href
-from dashboard.components import chart_card, table
 from dashboard.context import View, view_for
-from dashboard.filter_bar import BAR_STATE, sync_filter_bar
-from dashboard.text import chart_limit_note, period_label
+from dashboard.ui import figures, ids
+from dashboard.ui.clicks import clicked_code, download_href
+from dashboard.ui.components import chart_card, table
+from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.ui.text import chart_limit_note, period_label
 from queries import codes, report
 from queries.filters import Filters
 

@@ -12,14 +12,16 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 from flask import request
 
-from dashboard import audit, ids, newness, visits
+from dashboard import newness
 from dashboard.callbacks import Callbacks
-from dashboard.clicks import download_href
-from dashboard.components import table
 from dashboard.context import services, view_for
-from dashboard.filter_bar import BAR_STATE, sync_filter_bar
-from dashboard.text import long_date, number
+from dashboard.ui import ids
+from dashboard.ui.clicks import download_href
+from dashboard.ui.components import table
+from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
+from dashboard.ui.text import long_date, number
 from dashboard.views.trends import pressed_states, toggle_group
+from operational import audit, visits
 from queries import whatsnew
 
 callbacks = Callbacks()

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser
 
-from dashboard import mapping_store, operational
+from footprints import store as mapping_store
+from operational import tables as operational
 from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope

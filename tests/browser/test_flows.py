@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy import create_engine, update
 
-from dashboard.operational import sessions
 from dashboard.urlstate import parse_query, raw_filters
+from operational.tables import sessions
 from queries import report
 from queries.filters import Filters
 from queries.scope import Scope, cdop_scope, england_scope

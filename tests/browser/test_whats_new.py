@@ -17,10 +17,11 @@ import polars as pl
 import pytest
 from playwright.sync_api import Browser
 
-from dashboard import accounts, operational
 from ingest.demo import synthetic_extract
 from ingest.loader import load_rows
 from ingest.synth_calibration import AS_AT
+from operational import accounts
+from operational import tables as operational
 from queries.store import open_readonly
 from settings import Settings, load_settings
 from tests.browser.conftest import LiveApp, Session, browsing, screenshot, serve

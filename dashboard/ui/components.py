@@ -1,0 +1,131 @@
+"""Reusable pieces of layout: chart cards, tables, headline tiles."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+from dash import Output, dcc, html
+
+from dashboard.ui import ids
+
+GRAPH_CONFIG = {
+    "displaylogo": False,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "toggleSpikelines"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+
+
+def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool = False) -> html.Section:
+    """A titled chart with a text summary (its text alternative) and a CSV link.
+    The callback fills the title (it says what is counted, and when), the figure,
+    the summary and the download address."""
+    return html.Section(
+        className="card wide" if wide else "card",
+        **{"aria-labelledby": ids.part(name, "title")},
+        children=[
+            html.H2(heading, id=ids.part(name, "title")),
+            html.P(className="hint", children="Select a bar to filter every view by it.") if clickable else None,
+            dcc.Loading(
+                dcc.Graph(
+                    id=name, config=GRAPH_CONFIG, figure={"data": [], "layout": {"height": 240}}, className="graph"
+                ),
+                type="dot",
+                delay_show=400,
+            ),
+            html.P(id=ids.part(name, "summary"), className="summary"),
+            html.A("Download these figures (CSV)", id=ids.part(name, "download"), href="", className="download"),
+        ],
+    )
+
+
+def card_outputs(names: Sequence[str]) -> list[Output]:
+    """The title, summary and download link of each chart card, in that order."""
+    return [
+        Output(ids.part(name, role), prop)
+        for name in names
+        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
+    ]
+
+
+TABLE_CELL_BUDGET = 1200  # all 150-odd trusts by age group fit; a hospital x CDOP matrix shows ~85 rows
+MIN_TABLE_ROWS = 50
+
+
+def table(
+    frame: pl.DataFrame,
+    columns: Sequence[tuple[str, str]],
+    caption: str,
+    *,
+    numeric: Sequence[str] = ("deaths",),
+    limit: int = 200,
+) -> html.Div:
+    """An accessible HTML table of a frame: (column, header) pairs, a caption,
+    numbers right-aligned; long tables are cut with a note (the CSV has all)."""
+    # every cell is a component the server builds and the browser renders: a
+    # wide table shows fewer rows (enough to read; the CSV has them all)
+    limit = min(limit, max(MIN_TABLE_ROWS, TABLE_CELL_BUDGET // max(1, len(columns))))
+    shown = frame.head(limit)
+    header = html.Tr(
+        [html.Th(title, scope="col", className="num" if col in numeric else None) for col, title in columns]
+    )
+    names = [col for col, _ in columns]
+    classes = ["num" if col in numeric else None for col in names]
+    body = [
+        _element(
+            "Tr",
+            [
+                _element("Th", _cell(values[0]), className=classes[0], scope="row"),
+                *(
+                    _element("Td", _cell(value), className=cls)
+                    for value, cls in zip(values[1:], classes[1:], strict=True)
+                ),
+            ],
+        )
+        for values in shown.select(names).iter_rows()
+    ]
+    note = (
+        html.P(f"Showing the first {limit:,} of {frame.height:,} rows; the CSV has them all.", className="hint")
+        if frame.height > limit
+        else None
+    )
+    return html.Div(
+        className="table-wrap",
+        tabIndex="0",
+        role="region",
+        **{"aria-label": f"Table: {caption}"},
+        children=[
+            html.Table([html.Caption(caption), html.Thead(header), html.Tbody(body)], className="data-table"),
+            note,
+        ],
+    )
+
+
+def _element(tag: str, children: object, **props: object) -> dict[str, object]:
+    """An HTML element in the form Dash sends to the browser. A table's rows
+    are built this way: hundreds of cells as component objects cost more to
+    make and serialise than the query behind the page."""
+    props = {name: value for name, value in props.items() if value is not None}
+    return {"type": tag, "namespace": "dash_html_components", "props": {"children": children, **props}}
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, int):
+        return f"{value:,}"
+    return "" if value is None else str(value)
+
+
+def tile(label: str, value: str, note: str | None = None, *, tone: str = "") -> html.Div:
+    return html.Div(
+        className=f"tile {tone}".strip(),
+        children=[
+            html.P(label, className="tile-label"),
+            html.P(value, className="tile-value"),
+            html.P(note, className="tile-note") if note else None,
+        ],
+    )
+
+
+def notice(message: str, tone: str = "info") -> html.Div:
+    return html.Div(message, className=f"notice {tone}", role="status")

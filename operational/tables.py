@@ -1,0 +1,196 @@
+"""The operational store: users, their CDOP grants, "last visit" marks, the audit log and the
+trust-to-CDOP mapping's history.
+
+Written on every request, so it is kept out of the DuckDB deaths store. SQLite
+by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
+app) works, since only portable SQLAlchemy Core is used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    ScalarSelect,
+    String,
+    Table,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.exc import DBAPIError
+
+metadata = MetaData()
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(10), nullable=False),  # "cdop" or "admin"
+    Column("active", Boolean, nullable=False, default=True),
+    Column("demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+)
+
+user_cdops = Table(
+    "user_cdops",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("cdop_code", String(10), primary_key=True),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of the token in the signed cookie
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+    Column("ended_at", DateTime),
+    Column("ended_reason", String(20)),
+)
+
+# Each user's "last visit": deaths that entered the deaths store after
+# ``seen_up_to`` are new to them. Set at their first visit, moved only when
+# they mark the "What's new" list as seen.
+visit_marks = Table(
+    "visit_marks",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("seen_up_to", DateTime, nullable=False),  # UTC, a load's finish time
+    Column("marked_at", DateTime, nullable=False),  # UTC, when the mark was last set
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("username", String(64)),
+    Column("event", String(40), nullable=False, index=True),
+    Column("detail", JSON, nullable=False),
+    Column("remote_addr", String(64), index=True),
+    Index("audit_user_time", "username", "at"),
+)
+
+
+# Users whose password an administrator reset: they must choose a new one at
+# their next sign-in (a table of its own, so existing stores need no migration).
+password_changes_due = Table(
+    "password_changes_due",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("since", DateTime, nullable=False),
+)
+
+# The trust-to-CDOP mapping as managed history (footprints.store). Rows
+# are never edited: a change retires rows (``retired_by``) and adds new ones,
+# both naming the revision that did it, so every earlier state can be rebuilt.
+mapping_revisions = Table(
+    "mapping_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("kind", String(20), nullable=False),  # seed, move, merge, rename, import
+    Column("effective_from", Date),
+    Column("reason", String(2000), nullable=False),
+    Column("detail", JSON, nullable=False),
+)
+
+
+def revision_column() -> ScalarSelect[Any]:
+    """The mapping's version (its latest revision's id, None before it is
+    seeded), as a column another statement can carry. Here, beside its table,
+    because every request reads it with the session (``operational.signed_in``)."""
+    return select(func.max(mapping_revisions.c.id)).scalar_subquery()
+
+
+mapping_cdops = Table(
+    "mapping_cdops",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cdop_code", String(10), nullable=False, index=True),
+    Column("cdop_name", String(200), nullable=False),
+    Column("region_code", String(10)),
+    Column("la_codes", String(4000), nullable=False),  # ';'-separated GSS codes
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("successor_code", String(10)),
+    Column("basis", String(20)),
+    Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
+    Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+mapping_footprint = Table(
+    "mapping_footprint",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trust_code", String(10), nullable=False, index=True),
+    Column("cdop_code", String(10), nullable=False, index=True),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date),
+    Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
+    Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+# Counters of the per-user request limits (operational.limit_store), shared by
+# every worker: one row per user and limit, reused when its window has passed.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("hits", BigInteger, nullable=False),
+    Column("expires_at", Float, nullable=False),  # seconds since the epoch, as the `limits` library counts
+)
+
+
+def connect(url: str) -> Engine:
+    """An engine with its tables created. SQLite gets WAL and a busy timeout so
+    that several workers can write without 'database is locked' errors."""
+    options: dict[str, Any] = {"future": True}
+    if url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": 10, "check_same_thread": False}
+    engine = create_engine(url, **options)
+    if url.startswith("sqlite"):
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            # with WAL, NORMAL loses nothing if the app crashes (only the last
+            # commits on power loss) and spares an fsync on every page view's audit row
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=10000")
+            cursor.close()
+
+    _create_tables(engine)
+    return engine
+
+
+def _create_tables(engine: Engine, attempts: int = 5) -> None:
+    """Create missing tables. Workers starting together race between "does it exist?"
+    and "create it": the loser is told the table already exists, and simply checks again."""
+    for attempt in range(attempts):
+        try:
+            metadata.create_all(engine)
+            return
+        except DBAPIError as error:
+            if "already exists" not in str(error) or attempt == attempts - 1:
+                raise
