@@ -13,10 +13,10 @@ from werkzeug.exceptions import HTTPException
 
 from dashboard import accounts, fast_json, operational
 from dashboard.auth import init_auth
+from dashboard.auth.rate_limits import init_rate_limits
+from dashboard.auth.security import init_security
 from dashboard.context import NoFootprint, Services
 from dashboard.deaths_store import DeathsStore
-from dashboard.rate_limits import init_rate_limits
-from dashboard.security import init_security
 from queries.scope import cdops_in_force
 from queries.store import StoreUnavailable
 from settings import PROJECT_DIR, Settings

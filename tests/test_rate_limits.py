@@ -1,4 +1,4 @@
-"""Per-user limits on callbacks and downloads (dashboard.rate_limits): one user cannot slow everyone,
+"""Per-user limits on callbacks and downloads (dashboard.auth.rate_limits): one user cannot slow everyone,
 and normal use is never refused."""
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import select
 
 from dashboard import audit, operational
+from dashboard.auth.rate_limits import BUSY_MESSAGE, limit_key
 from dashboard.context import services
-from dashboard.rate_limits import BUSY_MESSAGE, limit_key
 from settings import Settings, load_settings
 from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient

@@ -17,7 +17,7 @@ from dash import Input, Output, State, ctx, dcc, html, set_props
 from flask import request
 
 from dashboard import ids, mapping_admin, mapping_csv, mapping_store
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services

@@ -10,7 +10,7 @@ import polars as pl
 from dash import Input, Output, dcc, html
 
 from dashboard import ids
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services

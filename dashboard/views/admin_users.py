@@ -13,7 +13,7 @@ from flask import request
 
 from dashboard import accounts, audit, ids
 from dashboard.accounts import AccountError, User
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_or_refuse
 from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services

@@ -12,8 +12,8 @@ from flask_wtf.csrf import generate_csrf
 
 from dashboard import accounts, audit, sessions, signed_in, throttle
 from dashboard.accounts import User
+from dashboard.auth.redirect_target import local_target
 from dashboard.context import Services
-from dashboard.redirect_target import local_target
 from queries.store import StoreUnavailable
 
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
