@@ -63,7 +63,7 @@ def run(host: str | None, port: int | None) -> None:
             f"the synthetic demo only listens on this machine (127.0.0.1), not on {bind!r}; "
             "load real data and set SECRET_KEY to serve others"
         )
-    from dashboard.auth.security import BannerlessRequestHandler
+    from dashboard.auth.headers import BannerlessRequestHandler
     from dashboard.runtime import tune_worker
 
     tune_worker()

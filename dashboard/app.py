@@ -11,7 +11,7 @@ from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard import accounts, fast_json, operational
+from dashboard import accounts, fast_json, health, operational
 from dashboard.auth import init_auth
 from dashboard.auth.rate_limits import init_rate_limits
 from dashboard.auth.security import init_security
@@ -77,6 +77,7 @@ def create_app(settings: Settings) -> dash.Dash:
     server.config.update(SECRET_KEY=secret_key(settings))
     server.extensions["cdop"] = svc
     init_auth(server, svc)
+    health.register(server, svc)
 
     from dashboard import downloads, filter_bar, reference_page, shell
     from dashboard.views import VIEWS
