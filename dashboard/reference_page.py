@@ -17,6 +17,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from dashboard import audit
+from dashboard.auth.admin_gate import admin_route, is_admin
 from dashboard.context import services
 from ingest import ods
 
@@ -28,19 +29,17 @@ def register(server: Flask) -> None:
     @server.before_request
     def allow_ods_uploads() -> None:
         # registered before the CSRF check reads the form, so the larger limit applies to it
-        if request.path == PATH and request.method == "POST" and _is_admin():
+        if request.path == PATH and request.method == "POST" and is_admin():
             request.max_content_length = MAX_UPLOAD_BYTES
 
     @server.get(PATH)
+    @admin_route(PATH, _refused)
     def ods_form() -> Any:
-        refused = _refuse()
-        return refused or _page()
+        return _page()
 
     @server.post(PATH)
+    @admin_route(PATH, _refused)
     def ods_preview() -> Any:
-        refused = _refuse()
-        if refused:
-            return refused
         trusts_file, sites_file = request.files.get("trusts"), request.files.get("sites")
         if trusts_file is None or sites_file is None or not trusts_file.filename or not sites_file.filename:
             return _page(error="Choose both files: etr.csv (trusts) and ets.csv (sites)."), 400
@@ -66,15 +65,7 @@ def register(server: Flask) -> None:
         return _page(found=found, names=(str(trusts_file.filename), str(sites_file.filename)))
 
 
-def _is_admin() -> bool:
-    return bool(current_user.is_authenticated and current_user.account.is_admin)
-
-
-def _refuse() -> Any:
-    if _is_admin():
-        return None
-    account = current_user.account
-    audit.record(services().engine, "forbidden", account.username, request.remote_addr, page=PATH)
+def _refused() -> Any:
     return render_template_string(PAGE, refused=True, csrf_token=""), 403
 
 

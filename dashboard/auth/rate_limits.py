@@ -41,7 +41,7 @@ from dashboard.limit_store import SCHEME
 from settings import Settings
 
 CALLBACK_ENDPOINT = "/_dash-update-component"
-DOWNLOAD_ENDPOINT = "download"
+DOWNLOAD_ENDPOINTS = ("download", "audit_download")
 BUSY_MESSAGE = (
     "You have asked for a lot in a few seconds, so the server is pausing your requests to keep the dashboard "
     "quick for everyone."
@@ -89,10 +89,13 @@ def init_rate_limits(server: Flask, engine: Engine, settings: Settings) -> Limit
         # (a flood of refused requests must not queue behind each other's writes)
         deduct_when=lambda response: response.status_code != 429,
     )
-    downloads = limiter.limit(f"{settings.rate_limit_downloads} per minute", scope="downloads")
+    # one count for every download route (the report's and the audit log's), under the name the
+    # count had when one route served both ("<endpoint>:<scope>", as flask-limiter names a route's own)
+    downloads = limiter.shared_limit(f"{settings.rate_limit_downloads} per minute", scope="download:downloads")
     views = server.view_functions
     views[CALLBACK_ENDPOINT] = budget(views[CALLBACK_ENDPOINT])
-    views[DOWNLOAD_ENDPOINT] = budget(downloads(views[DOWNLOAD_ENDPOINT]))
+    for endpoint in DOWNLOAD_ENDPOINTS:
+        views[endpoint] = budget(downloads(views[endpoint]))
 
     @server.errorhandler(RateLimitExceeded)
     def too_many(_error: RateLimitExceeded) -> Response:

@@ -10,7 +10,7 @@ import polars as pl
 from dash import Input, Output, dcc, html
 
 from dashboard import audit, ids
-from dashboard.auth.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services
@@ -69,8 +69,8 @@ def _who(engine: Any) -> dict[int, str]:
     Output(ids.LOADS_CHOICE, "value"),
     Input(ids.LOADS_TABLE, "id"),
 )
+@admin_callback(PATH)
 def loads(_id: Any) -> Any:
-    admin_or_refuse(PATH)
     svc = services()
     conn = svc.store.cursor()
     try:
@@ -114,8 +114,8 @@ def loads(_id: Any) -> Any:
 
 
 @callbacks(Output(ids.LOADS_REJECTED, "children"), Input(ids.LOADS_CHOICE, "value"))
+@admin_callback(PATH)
 def rejected(load_id: Any) -> Any:
-    admin_or_refuse(PATH)
     if isinstance(load_id, bool) or not isinstance(load_id, int):
         return notice("Choose a load.")
     conn = services().store.cursor()

@@ -10,7 +10,7 @@ import polars as pl
 from dash import Input, Output, dcc, html
 
 from dashboard import ids
-from dashboard.auth.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
 from dashboard.components import notice, table
 from dashboard.context import services
@@ -42,8 +42,8 @@ def layout(**_query: Any) -> html.Div:
 
 
 @callbacks(Output(ids.REFERENCE_SUMMARY, "children"), Input(ids.REFERENCE_SUMMARY, "id"))
+@admin_callback(PATH)
 def summary(_id: Any) -> Any:
-    admin_or_refuse(PATH)
     svc = services()
     conn = svc.store.cursor()
     try:
