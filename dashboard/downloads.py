@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 
 from dashboard import audit, newness
 from dashboard.auth.admin_gate import admin_route
-from dashboard.context import View, services, signed_in_user, view_for
+from dashboard.context import View, opened_view, services, signed_in_user, view_for
 from dashboard.text import period_label, slug
 from dashboard.urlstate import first
 from dashboard.views.audit_log import EVENTS as AUDIT_EVENTS
@@ -119,34 +119,25 @@ def register(server: Flask) -> None:
     def download(name: str) -> Response | tuple[Response, int]:
         if name not in DOWNLOADS:
             return jsonify(error=f"no download called {name!r}"), 404
-        view = view_for(request.query_string.decode("utf-8", "replace"))
-        suppress = first(view.params, "suppress") == "1"
-        if suppress and name in LISTS:
-            view.close()
-            return jsonify(error="a list of deaths has no version fit to publish: ask for a table of counts"), 400
-        headers = {
-            "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        }
-        svc = services()
-        user = view.user.username
-        detail = {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
+        search = request.query_string.decode("utf-8", "replace")
         if name == "cases":
-            stream = _stream_cases(view, newness.rule_for(view), svc.engine, user, request.remote_addr, detail)
-            return Response(stream, mimetype="text/csv", headers=headers)
-        try:
-            frame = AGGREGATES[name](view)
-        except newness.BadSince as error:
-            return jsonify(error=str(error)), 400
-        finally:
-            view.close()
+            return _case_list(search)
+        with opened_view(search) as view:
+            suppress = first(view.params, "suppress") == "1"
+            if suppress and name in LISTS:
+                return _not_for_publication()
+            headers, detail = _headers(view, name), _detail(view, name, suppress)
+            try:
+                frame = AGGREGATES[name](view)
+            except newness.BadSince as error:
+                return jsonify(error=str(error)), 400
         if suppress:
             try:
                 frame = for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
             except disclosure.Unprotectable:
                 return jsonify(error="this table's small counts cannot all be hidden: choose fewer filters"), 400
-        audit.record(svc.engine, "download", user, request.remote_addr, rows=frame.height, **detail)
+        user = view.user.username
+        audit.record(services().engine, "download", user, request.remote_addr, rows=frame.height, **detail)
         return Response(csv_text(frame), mimetype="text/csv", headers=headers)
 
     # a rule of its own (Werkzeug tries it before the pattern above), so that it can be marked
@@ -154,6 +145,36 @@ def register(server: Flask) -> None:
     @admin_route(AUDIT_PATH, _audit_refused)
     def audit_download() -> Response:
         return _audit_log()
+
+
+def _case_list(search: str) -> Response | tuple[Response, int]:
+    """The case list, streamed: it is read after this handler has returned, so its
+    view is closed by the stream (``_stream_cases``), not by a ``with`` block here."""
+    view = view_for(search)
+    if first(view.params, "suppress") == "1":
+        view.close()
+        return _not_for_publication()
+    headers, detail = _headers(view, "cases"), _detail(view, "cases", False)
+    rule = newness.rule_for(view)
+    stream = _stream_cases(view, rule, services().engine, view.user.username, request.remote_addr, detail)
+    return Response(stream, mimetype="text/csv", headers=headers)
+
+
+def _not_for_publication() -> tuple[Response, int]:
+    return jsonify(error="a list of deaths has no version fit to publish: ask for a table of counts"), 400
+
+
+def _headers(view: View, name: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _detail(view: View, name: str, suppress: bool) -> dict[str, object]:
+    """What the audit log records of a download, beside its row count."""
+    return {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
 
 
 def _audit_refused() -> tuple[Response, int]:

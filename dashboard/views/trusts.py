@@ -18,7 +18,7 @@ from dashboard import figures, ids
 from dashboard.callbacks import Callbacks
 from dashboard.clicks import clicked_code, download_href
 from dashboard.components import chart_card, table
-from dashboard.context import View, view_for
+from dashboard.context import View, opened_view
 from dashboard.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.text import chart_limit_note, period_label
 from queries import codes, report
@@ -136,8 +136,7 @@ def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     *BAR_STATE,
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         level = drill_level(view.filters)
         dimension, label, code, noun, _ = LEVELS[level]
@@ -184,8 +183,6 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ]
         )
         return (crumbs(items), title, figure, summary, download_href(_download_name(level), view.query()), counts_table)
-    finally:
-        view.close()
 
 
 def _download_name(level: str) -> str:
@@ -200,8 +197,7 @@ def _download_name(level: str) -> str:
 )
 def drill_down(click: Any, search: Any) -> str:
     """A click on a bar goes one level down, filtering by what it shows."""
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         level = drill_level(view.filters)
         field = LEVELS[level][4]
         allowed = {
@@ -214,5 +210,3 @@ def drill_down(click: Any, search: Any) -> str:
         if code is None:
             raise PreventUpdate
         return view.with_filters(**{field: (code,)}, **dict.fromkeys(DEEPER[field], ()))
-    finally:
-        view.close()
