@@ -110,7 +110,7 @@ def crumbs(items: list[tuple[str, str]]) -> html.Ol:
 
 def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     """Rows of the level, a column per age group, and a total."""
-    # a few hundred cells at most: plain Python beats a polars pivot's fixed cost (1 ms)
+    # a few hundred cells at most: plain Python beats a polars pivot's fixed cost
     cells: dict[str, dict[str, int]] = {}
     for row, age, deaths in zip(*(frame[c].to_list() for c in (label, "age_group_label", "deaths")), strict=True):
         cells.setdefault(row, {})
