@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template_string, request
+from flask import Flask, render_template, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from dashboard import audit
 from dashboard.auth.admin_gate import admin_route, is_admin
@@ -23,6 +22,7 @@ from ingest import ods
 
 PATH = "/admin/reference/ods"
 MAX_UPLOAD_BYTES = 2 * ods.MAX_BYTES
+TEMPLATE = "reference_ods.html"  # in dashboard/templates/
 
 
 def register(server: Flask) -> None:
@@ -66,53 +66,8 @@ def register(server: Flask) -> None:
 
 
 def _refused() -> Any:
-    return render_template_string(PAGE, refused=True, csrf_token=""), 403
+    return render_template(TEMPLATE, refused=True), 403
 
 
 def _page(error: str | None = None, found: ods.OdsDiff | None = None, names: tuple[str, str] = ("", "")) -> str:
-    return render_template_string(
-        PAGE, refused=False, error=error, found=found, names=names, csrf_token=generate_csrf(), path=PATH
-    )
-
-
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Reference data refresh · Deaths by hospital trust</title>
-<link rel="stylesheet" href="/assets/style.css">
-</head>
-<body class="login-body">
-<main class="login wide" id="main">
-{% if refused %}
-  <h1>Access denied</h1>
-  <p>This page is for NCMD administrators. Your attempt to open it has been recorded.</p>
-{% else %}
-  <p><a href="/admin/reference">Back to reference data</a></p>
-  <h1>Refresh trusts and sites from ODS</h1>
-  <p>Upload the NHS Organisation Data Service files you downloaded: <code>etr.csv</code> (trusts) and
-  <code>ets.csv</code> (sites). This page only shows what they would change; nothing is written.</p>
-  {% if error %}<div class="notice error" role="alert">{{ error }}</div>{% endif %}
-  <form method="post" action="{{ path }}" enctype="multipart/form-data" class="login-form">
-    <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
-    <label for="trusts">Trusts (etr.csv)</label>
-    <input id="trusts" name="trusts" type="file" accept=".csv,text/csv" required>
-    <label for="sites">Sites (ets.csv)</label>
-    <input id="sites" name="sites" type="file" accept=".csv,text/csv" required>
-    <button type="submit" class="button">Show what changes</button>
-  </form>
-  {% if found %}
-  <section aria-labelledby="ods-result">
-    <h2 id="ods-result">What {{ names[0] }} and {{ names[1] }} change</h2>
-    <ul id="ods-lines">{% for line in found.lines() %}<li>{{ line }}</li>{% endfor %}</ul>
-    {% if found.skipped_sites %}<p>{{ found.skipped_sites }} sites of trusts in neither file nor the reference
-    data were left out.</p>{% endif %}
-    <p>To apply it, run on the server (the deaths store's one writer; users see it within a second):</p>
-    <pre>python app.py reference import-ods --trusts {{ names[0] }} --sites {{ names[1] }} --apply</pre>
-  </section>
-  {% endif %}
-{% endif %}
-</main>
-</body>
-</html>"""
+    return render_template(TEMPLATE, refused=False, error=error, found=found, names=names, path=PATH)
