@@ -1,7 +1,7 @@
 """CSV downloads: ``GET /download/<name>.csv`` with the page's own query string.
 
 Streamed from the server (never through the browser as base64), login
-protected by the gate in ``dashboard.auth``, scoped like every callback, with
+protected by the gate in ``dashboard.auth.gate``, scoped like every callback, with
 formula-like cells escaped, and each one recorded in the audit log.
 """
 
