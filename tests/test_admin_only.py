@@ -107,9 +107,7 @@ def test_every_route_is_marked_admin_only_or_is_the_reports_own(dash_app) -> Non
     assert {"audit_download", "ods_form", "ods_preview"} <= set(marked)
 
 
-def test_each_marked_callback_refuses_a_cdop_user_audits_it_and_serves_an_administrator(
-    dash_app, clients
-) -> None:
+def test_each_marked_callback_refuses_a_cdop_user_audits_it_and_serves_an_administrator(dash_app, clients) -> None:
     cdop, admin = clients
     engine = dash_app.server.extensions["cdop"].engine
     marked = marked_callbacks(dash_app)
