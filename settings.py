@@ -26,7 +26,7 @@ class Settings:
     unassigned_flag_days: int = 30
     open_review_flag_months: int = 12
     fixed_today: date | None = None  # the demo's "today" (tests of scheduled mapping changes); never real data
-    # per-user limits (dashboard.rate_limits): seconds of server time per window, and downloads per minute
+    # per-user limits (dashboard.auth.rate_limits): seconds of server time per window, and downloads per minute
     rate_limit_server_seconds: int = 15
     rate_limit_window_seconds: int = 10
     rate_limit_downloads: int = 20

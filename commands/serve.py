@@ -38,8 +38,8 @@ def run(host: str | None, port: int | None) -> None:
             f"the synthetic demo only listens on this machine (127.0.0.1), not on {bind!r}; "
             "load real data and set SECRET_KEY to serve others"
         )
+    from dashboard.auth.headers import BannerlessRequestHandler
     from dashboard.runtime import tune_worker
-    from dashboard.security import BannerlessRequestHandler
 
     tune_worker()
     dash_app.run(

@@ -11,11 +11,11 @@ from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard import fast_json
+from dashboard import fast_json, health
 from dashboard.auth import init_auth
+from dashboard.auth.rate_limits import init_rate_limits
+from dashboard.auth.security import init_security
 from dashboard.context import NoFootprint, Services
-from dashboard.rate_limits import init_rate_limits
-from dashboard.security import init_security
 from operational import accounts
 from operational import tables as operational
 from queries.deaths_store import DeathsStore
@@ -79,6 +79,7 @@ def create_app(settings: Settings) -> dash.Dash:
     server.config.update(SECRET_KEY=secret_key(settings))
     server.extensions["cdop"] = svc
     init_auth(server, svc)
+    health.register(server, svc)
 
     from dashboard import downloads, reference_page, shell
     from dashboard.ui import filter_bar

@@ -1,15 +1,17 @@
 """Per-request context: who is asking, what they may see, and what they asked for.
 
-Every callback and download route calls ``view_for``: the scope is re-derived
-from the logged-in user on the server each time, and every value from the
-browser is cleaned against that scope's options.
+Every callback and download route calls ``view_for`` (callbacks through
+``with opened_view(...) as view:``): the scope is re-derived from the
+logged-in user on the server each time, and every value from the browser is
+cleaned against that scope's options.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TypeVar
@@ -170,3 +172,14 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
             scope=scope.label,
         )
     return view
+
+
+@contextmanager
+def opened_view(search: object, today: date | None = None, page: str | None = None) -> Iterator[View]:
+    """``view_for`` for a ``with`` block: the view's cursor goes back when the block ends, however it ends.
+    (A streamed download, whose view outlives the request handler, closes it itself.)"""
+    view = view_for(search, today, page)
+    try:
+        yield view
+    finally:
+        view.close()

@@ -1,7 +1,7 @@
 """CSV downloads: ``GET /download/<name>.csv`` with the page's own query string.
 
 Streamed from the server (never through the browser as base64), login
-protected by the gate in ``dashboard.auth``, scoped like every callback, with
+protected by the gate in ``dashboard.auth.gate``, scoped like every callback, with
 formula-like cells escaped, and each one recorded in the audit log.
 """
 
@@ -15,7 +15,8 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine
 
 from dashboard import newness
-from dashboard.context import View, services, signed_in_user, view_for
+from dashboard.auth.admin_gate import admin_route
+from dashboard.context import View, opened_view, services, signed_in_user, view_for
 from dashboard.ui.text import period_label, slug
 from dashboard.urlstate import first
 from dashboard.views.audit_log import EVENTS as AUDIT_EVENTS
@@ -64,6 +65,7 @@ AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
 }
 DOWNLOADS = ("cases", *AGGREGATES)
 LISTS = ("cases", "whats-new")  # lists of deaths: no version of them is fit to publish
+AUDIT_PATH = "/download/audit.csv"
 
 Totals = tuple[tuple[str, tuple[str, ...]], ...]
 
@@ -116,48 +118,74 @@ def filename(view: View, name: str) -> str:
 def register(server: Flask) -> None:
     @server.get("/download/<name>.csv")
     def download(name: str) -> Response | tuple[Response, int]:
-        if name == "audit":
-            return _audit_log()
         if name not in DOWNLOADS:
             return jsonify(error=f"no download called {name!r}"), 404
-        view = view_for(request.query_string.decode("utf-8", "replace"))
-        suppress = first(view.params, "suppress") == "1"
-        if suppress and name in LISTS:
-            view.close()
-            return jsonify(error="a list of deaths has no version fit to publish: ask for a table of counts"), 400
-        headers = {
-            "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        }
-        svc = services()
-        user = view.user.username
-        detail = {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
+        search = request.query_string.decode("utf-8", "replace")
         if name == "cases":
-            stream = _stream_cases(view, newness.rule_for(view), svc.engine, user, request.remote_addr, detail)
-            return Response(stream, mimetype="text/csv", headers=headers)
-        try:
-            frame = AGGREGATES[name](view)
-        except newness.BadSince as error:
-            return jsonify(error=str(error)), 400
-        finally:
-            view.close()
+            return _case_list(search)
+        with opened_view(search) as view:
+            suppress = first(view.params, "suppress") == "1"
+            if suppress and name in LISTS:
+                return _not_for_publication()
+            headers, detail = _headers(view, name), _detail(view, name, suppress)
+            try:
+                frame = AGGREGATES[name](view)
+            except newness.BadSince as error:
+                return jsonify(error=str(error)), 400
         if suppress:
             try:
                 frame = for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
             except disclosure.Unprotectable:
                 return jsonify(error="this table's small counts cannot all be hidden: choose fewer filters"), 400
-        audit.record(svc.engine, "download", user, request.remote_addr, rows=frame.height, **detail)
+        user = view.user.username
+        audit.record(services().engine, "download", user, request.remote_addr, rows=frame.height, **detail)
         return Response(csv_text(frame), mimetype="text/csv", headers=headers)
 
+    # a rule of its own (Werkzeug tries it before the pattern above), so that it can be marked
+    @server.get(AUDIT_PATH)
+    @admin_route(AUDIT_PATH, _audit_refused)
+    def audit_download() -> Response:
+        return _audit_log()
 
-def _audit_log() -> Response | tuple[Response, int]:
-    """The audit log, for administrators only (an attempt by anyone else is itself recorded)."""
+
+def _case_list(search: str) -> Response | tuple[Response, int]:
+    """The case list, streamed: it is read after this handler has returned, so its
+    view is closed by the stream (``_stream_cases``), not by a ``with`` block here."""
+    view = view_for(search)
+    if first(view.params, "suppress") == "1":
+        view.close()
+        return _not_for_publication()
+    headers, detail = _headers(view, "cases"), _detail(view, "cases", False)
+    rule = newness.rule_for(view)
+    stream = _stream_cases(view, rule, services().engine, view.user.username, request.remote_addr, detail)
+    return Response(stream, mimetype="text/csv", headers=headers)
+
+
+def _not_for_publication() -> tuple[Response, int]:
+    return jsonify(error="a list of deaths has no version fit to publish: ask for a table of counts"), 400
+
+
+def _headers(view: View, name: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename(view, name)}"',
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+
+
+def _detail(view: View, name: str, suppress: bool) -> dict[str, object]:
+    """What the audit log records of a download, beside its row count."""
+    return {"view": name, "query": view.query(), "scope": view.scope.label, "suppressed": suppress}
+
+
+def _audit_refused() -> tuple[Response, int]:
+    return jsonify(error="the audit log is for NCMD administrators"), 403
+
+
+def _audit_log() -> Response:
+    """The whole audit log as CSV, for administrators only (``register`` marks its route)."""
     svc = services()
     user = signed_in_user()
-    if not user.is_admin:
-        audit.record(svc.engine, "forbidden", user.username, request.remote_addr, page="/download/audit.csv")
-        return jsonify(error="the audit log is for NCMD administrators"), 403
     event = request.args.get("event") or None
     rows = audit.recent(svc.engine, limit=1_000_000, event=event if event in AUDIT_EVENTS else None)
     frame = events_frame(rows)

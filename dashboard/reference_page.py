@@ -12,35 +12,34 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template_string, request
+from flask import Flask, render_template, request
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
+from dashboard.auth.admin_gate import admin_route, is_admin
 from dashboard.context import services
 from ingest import ods
 from operational import audit
 
 PATH = "/admin/reference/ods"
 MAX_UPLOAD_BYTES = 2 * ods.MAX_BYTES
+TEMPLATE = "reference_ods.html"  # in dashboard/templates/
 
 
 def register(server: Flask) -> None:
     @server.before_request
     def allow_ods_uploads() -> None:
         # registered before the CSRF check reads the form, so the larger limit applies to it
-        if request.path == PATH and request.method == "POST" and _is_admin():
+        if request.path == PATH and request.method == "POST" and is_admin():
             request.max_content_length = MAX_UPLOAD_BYTES
 
     @server.get(PATH)
+    @admin_route(PATH, _refused)
     def ods_form() -> Any:
-        refused = _refuse()
-        return refused or _page()
+        return _page()
 
     @server.post(PATH)
+    @admin_route(PATH, _refused)
     def ods_preview() -> Any:
-        refused = _refuse()
-        if refused:
-            return refused
         trusts_file, sites_file = request.files.get("trusts"), request.files.get("sites")
         if trusts_file is None or sites_file is None or not trusts_file.filename or not sites_file.filename:
             return _page(error="Choose both files: etr.csv (trusts) and ets.csv (sites)."), 400
@@ -66,62 +65,9 @@ def register(server: Flask) -> None:
         return _page(found=found, names=(str(trusts_file.filename), str(sites_file.filename)))
 
 
-def _is_admin() -> bool:
-    return bool(current_user.is_authenticated and current_user.account.is_admin)
-
-
-def _refuse() -> Any:
-    if _is_admin():
-        return None
-    account = current_user.account
-    audit.record(services().engine, "forbidden", account.username, request.remote_addr, page=PATH)
-    return render_template_string(PAGE, refused=True, csrf_token=""), 403
+def _refused() -> Any:
+    return render_template(TEMPLATE, refused=True), 403
 
 
 def _page(error: str | None = None, found: ods.OdsDiff | None = None, names: tuple[str, str] = ("", "")) -> str:
-    return render_template_string(
-        PAGE, refused=False, error=error, found=found, names=names, csrf_token=generate_csrf(), path=PATH
-    )
-
-
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Reference data refresh · Deaths by hospital trust</title>
-<link rel="stylesheet" href="/assets/style.css">
-</head>
-<body class="login-body">
-<main class="login wide" id="main">
-{% if refused %}
-  <h1>Access denied</h1>
-  <p>This page is for NCMD administrators. Your attempt to open it has been recorded.</p>
-{% else %}
-  <p><a href="/admin/reference">Back to reference data</a></p>
-  <h1>Refresh trusts and sites from ODS</h1>
-  <p>Upload the NHS Organisation Data Service files you downloaded: <code>etr.csv</code> (trusts) and
-  <code>ets.csv</code> (sites). This page only shows what they would change; nothing is written.</p>
-  {% if error %}<div class="notice error" role="alert">{{ error }}</div>{% endif %}
-  <form method="post" action="{{ path }}" enctype="multipart/form-data" class="login-form">
-    <input type="hidden" name="csrf_token" value="{{ csrf_token }}">
-    <label for="trusts">Trusts (etr.csv)</label>
-    <input id="trusts" name="trusts" type="file" accept=".csv,text/csv" required>
-    <label for="sites">Sites (ets.csv)</label>
-    <input id="sites" name="sites" type="file" accept=".csv,text/csv" required>
-    <button type="submit" class="button">Show what changes</button>
-  </form>
-  {% if found %}
-  <section aria-labelledby="ods-result">
-    <h2 id="ods-result">What {{ names[0] }} and {{ names[1] }} change</h2>
-    <ul id="ods-lines">{% for line in found.lines() %}<li>{{ line }}</li>{% endfor %}</ul>
-    {% if found.skipped_sites %}<p>{{ found.skipped_sites }} sites of trusts in neither file nor the reference
-    data were left out.</p>{% endif %}
-    <p>To apply it, run on the server (the deaths store's one writer; users see it within a second):</p>
-    <pre>python app.py reference import-ods --trusts {{ names[0] }} --sites {{ names[1] }} --apply</pre>
-  </section>
-  {% endif %}
-{% endif %}
-</main>
-</body>
-</html>"""
+    return render_template(TEMPLATE, refused=False, error=error, found=found, names=names, path=PATH)

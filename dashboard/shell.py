@@ -8,10 +8,10 @@ import json
 from typing import Any
 
 from dash import Input, Output, State, dcc, html
-from flask import request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from dashboard.auth.admin_gate import admin_allowed
 from dashboard.callbacks import Callbacks
 from dashboard.context import services, signed_in_user
 from dashboard.ui import ids
@@ -19,7 +19,6 @@ from dashboard.ui.filter_bar import filter_bar
 from dashboard.ui.text import long_date
 from dashboard.urlstate import parse_query
 from dashboard.views import BY_PATH, VIEWS, admin_only, key, uses_filters
-from operational import audit
 from queries.store import StoreUnavailable
 
 callbacks = Callbacks()
@@ -156,9 +155,7 @@ def route(pathname: Any, search: Any) -> tuple[Any, ...]:
     classes = ["nav-link active" if view is not None and path == view.PATH else "nav-link" for _, path, _ in PAGES]
     if view is None:
         return not_found(), f"Page not found · {APP_TITLE}", *classes, True
-    user = signed_in_user()
-    if admin_only(view) and not user.is_admin:
-        audit.record(services().engine, "forbidden", user.username, request.remote_addr, page=view.PATH)
+    if admin_only(view) and not admin_allowed(view.PATH):
         return access_denied(), f"Access denied · {APP_TITLE}", *classes, True
     settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
     return view.layout(**settings), f"{view.NAME} · {APP_TITLE}", *classes, not uses_filters(view)

@@ -3,10 +3,11 @@
 Opened lazily (never at import, so gunicorn can fork safely), one connection
 per process and one cursor per request (DuckDB connections are not shared
 across threads). A request gives its cursor back when it is done, for the
-next request to reuse: making a cursor and pointing it at the store cost
-about 0.4 ms, a twentieth of a filter change. When a load swaps in a new
-store file, the next request sees the new file: the file's identity is
-checked at most once a second, and cursors on the old file are not reused.
+next request to reuse: making a cursor and pointing it at the store is a
+visible share of a filter change's time (``bench/`` measures it). When a
+load swaps in a new store file, the next request sees the new file: the
+file's identity is checked at most once a second, and cursors on the old
+file are not reused.
 """
 
 from __future__ import annotations

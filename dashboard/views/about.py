@@ -7,7 +7,7 @@ from typing import Any
 from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import view_for
+from dashboard.context import opened_view
 from dashboard.ui import ids
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import long_date, number
@@ -110,8 +110,7 @@ def layout(**_query: Any) -> html.Div:
 
 @callbacks(Output(ids.ABOUT_FACTS, "children"), Input(ids.URL, "search"), *BAR_STATE)
 def facts(search: Any, *bar: Any) -> list[Any]:
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         store = view.facts
         # only what this footprint holds: the size of the national store is not a CDOP user's to know
@@ -138,5 +137,3 @@ def facts(search: Any, *bar: Any) -> list[Any]:
             )
         )
         return out
-    finally:
-        view.close()

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 from dash import Input, Output, dcc, html
 
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
 from dashboard.context import services
 from dashboard.ui import ids
@@ -71,8 +71,8 @@ def _who(engine: Any) -> dict[int, str]:
     Output(ids.LOADS_CHOICE, "value"),
     Input(ids.LOADS_TABLE, "id"),
 )
+@admin_callback(PATH)
 def loads(_id: Any) -> Any:
-    admin_or_refuse(PATH)
     svc = services()
     conn = svc.store.cursor()
     try:
@@ -110,8 +110,8 @@ def loads(_id: Any) -> Any:
 
 
 @callbacks(Output(ids.LOADS_REJECTED, "children"), Input(ids.LOADS_CHOICE, "value"))
+@admin_callback(PATH)
 def rejected(load_id: Any) -> Any:
-    admin_or_refuse(PATH)
     if isinstance(load_id, bool) or not isinstance(load_id, int):
         return notice("Choose a load.")
     conn = services().store.cursor()

@@ -16,9 +16,9 @@ import polars as pl
 from dash import Input, Output, State, ctx, dcc, html, set_props
 from flask import request
 
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
-from dashboard.context import services
+from dashboard.context import services, signed_in_user
 from dashboard.ui import ids
 from dashboard.ui.components import notice, table
 from footprints import csv_format as mapping_csv
@@ -171,8 +171,8 @@ def _day(value: Any, default: date) -> date:
 
 
 @callbacks(Output(ids.MAP_IN_FORCE, "children"), Input(ids.MAP_DAY, "value"))
+@admin_callback(PATH)
 def in_force(day_text: Any) -> Any:
-    admin_or_refuse(PATH)
     svc = services()
     day = _day(day_text, svc.today())
     conn = svc.store.cursor()
@@ -202,8 +202,8 @@ def in_force(day_text: Any) -> Any:
 
 
 @callbacks(Output(ids.MAP_HISTORY, "children"), Input(ids.MAP_HISTORY_CODE, "value"))
+@admin_callback(PATH)
 def history(code: Any) -> Any:
-    admin_or_refuse(PATH)
     engine = services().engine
     wanted = code.strip().upper()[:10] if isinstance(code, str) else ""
     if not wanted:
@@ -324,8 +324,8 @@ def _decoded(contents: Any) -> bytes:
     State(ids.MAP_UPLOAD, "filename"),
     prevent_initial_call=True,
 )
+@admin_callback(PATH)
 def show_preview(_clicks: Any, contents: Any, *state: Any) -> Any:
-    admin_or_refuse(PATH)
     source = "upload" if ctx.triggered_id == ids.MAP_UPLOAD else "form"
     form, filename = state[: len(FORM)], state[len(FORM)]
     try:
@@ -345,8 +345,9 @@ def show_preview(_clicks: Any, contents: Any, *state: Any) -> Any:
     *UPLOAD,
     prevent_initial_call=True,
 )
+@admin_callback(PATH)
 def apply_change(_clicks: Any, reason: Any, previewed: Any, *state: Any) -> Any:
-    user = admin_or_refuse(PATH)
+    user = signed_in_user()
     if not isinstance(previewed, dict) or previewed.get("source") not in ("form", "upload"):
         return notice("Preview the change first.", "error")
     form, upload = state[: len(FORM)], state[len(FORM) :]

@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 from dash import Input, Output, dcc, html
 
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
 from dashboard.context import services
 from dashboard.reference_page import PATH as ODS_PATH
@@ -42,8 +42,8 @@ def layout(**_query: Any) -> html.Div:
 
 
 @callbacks(Output(ids.REFERENCE_SUMMARY, "children"), Input(ids.REFERENCE_SUMMARY, "id"))
+@admin_callback(PATH)
 def summary(_id: Any) -> Any:
-    admin_or_refuse(PATH)
     svc = services()
     conn = svc.store.cursor()
     try:

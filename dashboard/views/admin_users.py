@@ -11,9 +11,9 @@ import polars as pl
 from dash import Input, Output, State, dcc, html
 from flask import request
 
-from dashboard.admin_gate import admin_or_refuse
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
-from dashboard.context import services
+from dashboard.context import services, signed_in_user
 from dashboard.ui import ids
 from dashboard.ui.components import notice, table
 from operational import accounts, audit
@@ -135,8 +135,8 @@ def _listing() -> Any:
 
 
 @callbacks(Output(ids.USERS_TABLE, "children"), Input(ids.USERS_RESULT, "children"))
+@admin_callback(PATH)
 def listing(_result: Any) -> Any:
-    admin_or_refuse(PATH)
     return _listing()
 
 
@@ -161,8 +161,9 @@ def _known_cdop(code: str) -> str:
     State(ids.USERS_ROLE, "value"),
     prevent_initial_call=True,
 )
+@admin_callback(PATH)
 def change(_clicks: Any, action: Any, username: Any, cdop: Any, role: Any) -> Any:
-    admin = admin_or_refuse(PATH)
+    admin = signed_in_user()
     engine = services().engine
     name = username.strip().lower()[:64] if isinstance(username, str) else ""
     code = cdop.strip().upper()[:10] if isinstance(cdop, str) else ""

@@ -7,10 +7,10 @@ from typing import Any
 
 import polars as pl
 from dash import Input, Output, dcc, html
-from dash.exceptions import PreventUpdate
 
+from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
-from dashboard.context import services, signed_in_user
+from dashboard.context import services
 from dashboard.ui import ids
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import table
@@ -89,11 +89,8 @@ def events_frame(rows: list[dict[str, Any]]) -> pl.DataFrame:
 
 
 @callbacks(Output(ids.AUDIT_TABLE, "children"), Input(ids.AUDIT_EVENT, "value"))
+@admin_callback(PATH)
 def show(event: Any) -> Any:
-    user = signed_in_user()
-    if not user.is_admin:  # the router never shows this page to others; a forged call gets nothing
-        audit.record(services().engine, "forbidden", user.username, None, page=PATH)
-        raise PreventUpdate
     chosen = event if isinstance(event, str) and event in EVENTS else ""
     rows = audit.recent(services().engine, limit=SHOWN, event=chosen or None)
     frame = events_frame(rows)

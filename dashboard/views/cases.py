@@ -9,7 +9,7 @@ from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import view_for
+from dashboard.context import opened_view
 from dashboard.newness import rule_for
 from dashboard.ui import ids
 from dashboard.ui.clicks import download_href
@@ -148,8 +148,7 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
     start = _int(request.get("startRow"), 0)
     end = _int(request.get("endRow"), start + PAGE_SIZE)
     limit = max(0, min(end - start, report.MAX_PAGE))
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         column_filters = filters_from(request.get("filterModel"))
         page = report.case_list(
             view.conn,
@@ -162,8 +161,6 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
             rule=rule_for(view),
         )
         total = report.case_count(view.conn, view.scope, view.filters, column_filters)
-    finally:
-        view.close()
     return {"rowData": page.with_columns(page["date_of_death"].cast(str)).to_dicts(), "rowCount": total}
 
 
@@ -175,8 +172,7 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
     """New filters: a fresh grid (it asks for its first page itself) and the count."""
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         total = report.case_count(view.conn, view.scope, view.filters)
         period = period_label(view.filters, view.options)
@@ -184,6 +180,4 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             f"{number(total)} deaths in hospitals of {view.scope.label}, {period}. ",
             html.A("Download the case list (CSV)", href=download_href("cases", view.query()), className="download"),
         ]
-    finally:
-        view.close()
     return count, grid()

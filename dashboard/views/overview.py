@@ -9,7 +9,7 @@ from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import view_for
+from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import clicked_code, download_href
 from dashboard.ui.components import card_outputs, chart_card, tile
@@ -113,8 +113,7 @@ def listing(frame: pl.DataFrame, label: str) -> str:
     *BAR_STATE,
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
@@ -165,8 +164,6 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             *(value for name in CHARTS for value in parts[name]),
             *figs,
         )
-    finally:
-        view.close()
 
 
 @callbacks(
@@ -179,8 +176,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
 )
 def cross_filter(trust_click: Any, age_click: Any, place_click: Any, search: Any) -> str:
     """A click on a bar filters every view by what it shows."""
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         options = view.options
         if ctx.triggered_id == ids.OVERVIEW_TRUST and (code := clicked_code(trust_click, options.trusts)):
             return view.with_filters(trust_codes=(code,), site_codes=())
@@ -189,5 +185,3 @@ def cross_filter(trust_click: Any, age_click: Any, place_click: Any, search: Any
         if ctx.triggered_id == ids.OVERVIEW_PLACE and (code := clicked_code(place_click, options.places)):
             return view.with_filters(places=(code,))
         raise PreventUpdate
-    finally:
-        view.close()

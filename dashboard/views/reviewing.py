@@ -9,7 +9,7 @@ from dash import Input, Output, State, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import view_for
+from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import clicked_code, download_href
 from dashboard.ui.components import card_outputs, chart_card, table, tile
@@ -92,8 +92,7 @@ def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
     *BAR_STATE,
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         conn, scope, filters = view.conn, view.scope, view.filters
         period = period_label(filters, view.options)
@@ -182,8 +181,6 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             figures.heatmap(matrix, "site_name", "reviewing_cdop_name"),
         )
         return (tiles, *(value for name in CHARTS for value in parts[name]), *figs)
-    finally:
-        view.close()
 
 
 @callbacks(
@@ -193,11 +190,8 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
     prevent_initial_call=True,
 )
 def filter_by_reviewer(click: Any, search: Any) -> str:
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         code = clicked_code(click, view.options.reviewing_cdops)
         if code is None:
             raise PreventUpdate
         return view.with_filters(reviewing_cdops=(code,))
-    finally:
-        view.close()

@@ -9,7 +9,7 @@ from dash import Input, Output, State, ctx, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import view_for
+from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import chart_card, table
@@ -112,8 +112,7 @@ def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
     *BAR_STATE,
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         grain = first(view.params, "grain")
         grain = grain if grain in GRAINS else DEFAULT_GRAIN
@@ -152,8 +151,6 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             data_table,
             *pressed,
         )
-    finally:
-        view.close()
 
 
 @callbacks(
@@ -171,8 +168,7 @@ def remember_choice(*values: Any) -> str:
     by_button.update({button: ("split", key) for key, button in SPLIT_BUTTONS.items()})
     if pressed not in by_button or not ctx.triggered[0].get("value"):
         raise PreventUpdate
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         grain = first(view.params, "grain") or DEFAULT_GRAIN
         split = first(view.params, "split") or DEFAULT_SPLIT
         kind, key = by_button[pressed]
@@ -180,8 +176,6 @@ def remember_choice(*values: Any) -> str:
         query = view.query(
             grain=None if grain == DEFAULT_GRAIN else grain, split=None if split == DEFAULT_SPLIT else split
         )
-    finally:
-        view.close()
     if query == (search or ""):
         raise PreventUpdate
     return query

@@ -15,7 +15,7 @@ from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import View, view_for
+from dashboard.context import View, opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import clicked_code, download_href
 from dashboard.ui.components import chart_card, table
@@ -110,7 +110,7 @@ def crumbs(items: list[tuple[str, str]]) -> html.Ol:
 
 def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     """Rows of the level, a column per age group, and a total."""
-    # a few hundred cells at most: plain Python beats a polars pivot's fixed cost (1 ms)
+    # a few hundred cells at most: plain Python beats a polars pivot's fixed cost
     cells: dict[str, dict[str, int]] = {}
     for row, age, deaths in zip(*(frame[c].to_list() for c in (label, "age_group_label", "deaths")), strict=True):
         cells.setdefault(row, {})
@@ -136,8 +136,7 @@ def pivot_by_age(frame: pl.DataFrame, label: str) -> pl.DataFrame:
     *BAR_STATE,
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         level = drill_level(view.filters)
         dimension, label, code, noun, _ = LEVELS[level]
@@ -184,8 +183,6 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ]
         )
         return (crumbs(items), title, figure, summary, download_href(_download_name(level), view.query()), counts_table)
-    finally:
-        view.close()
 
 
 def _download_name(level: str) -> str:
@@ -200,8 +197,7 @@ def _download_name(level: str) -> str:
 )
 def drill_down(click: Any, search: Any) -> str:
     """A click on a bar goes one level down, filtering by what it shows."""
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         level = drill_level(view.filters)
         field = LEVELS[level][4]
         allowed = {
@@ -214,5 +210,3 @@ def drill_down(click: Any, search: Any) -> str:
         if code is None:
             raise PreventUpdate
         return view.with_filters(**{field: (code,)}, **dict.fromkeys(DEEPER[field], ()))
-    finally:
-        view.close()

@@ -14,7 +14,7 @@ from flask import request
 
 from dashboard import newness
 from dashboard.callbacks import Callbacks
-from dashboard.context import services, view_for
+from dashboard.context import opened_view, services
 from dashboard.ui import ids
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import table
@@ -185,8 +185,7 @@ def attention_section(counts: dict[str, int], labels: dict[str, str], rule_day: 
 )
 def refresh(search: Any, _seen: Any, *bar: Any) -> tuple[Any, ...]:
     """The list for the period in the URL, in the user's own footprint."""
-    view = view_for(search, page=PATH)
-    try:
+    with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)  # the footprint chooser and the URL (the bar itself is hidden here)
         since, problem = newness.since_of(view)
         moment, frame = newness.new_list(view, since)
@@ -207,8 +206,6 @@ def refresh(search: Any, _seen: Any, *bar: Any) -> tuple[Any, ...]:
             since.day.isoformat() if since.day else None,
             *pressed_states(newness.CHOICES, since.choice),
         )
-    finally:
-        view.close()
 
 
 @callbacks(
@@ -231,15 +228,12 @@ def choose_since(*values: Any) -> tuple[Any, ...]:
     raw = by_button.get(pressed, day)
     if not raw:
         return no_update, "Choose a date first, then Show.", None
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         try:
             since = newness.parse_since(raw, date.today())
         except newness.BadSince as error:
             return no_update, str(error), None
         query = view.query(since=since.param)
-    finally:
-        view.close()
     return (query if query != (search or "") else no_update), None, {"display": "none"}
 
 
@@ -257,8 +251,7 @@ def mark_seen(clicks: Any, as_of: Any, search: Any) -> tuple[Any, ...]:
     and the mark never goes past what the store holds."""
     if not isinstance(clicks, int) or isinstance(clicks, bool) or clicks < 1:
         raise PreventUpdate
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         newest = whatsnew.latest_load(view.conn)
         shown = _moment(as_of)
         if shown is None or newest is None:
@@ -273,8 +266,6 @@ def mark_seen(clicks: Any, as_of: Any, search: Any) -> tuple[Any, ...]:
             up_to=mark.isoformat(),
             scope=view.scope.label,
         )
-    finally:
-        view.close()
     return mark.isoformat(), f"Marked as seen: deaths loaded up to {mark:%d %B %Y, %H:%M} UTC are no longer new to you."
 
 
@@ -315,11 +306,8 @@ def indicator(_path: Any, _footprint: Any, _seen: Any, search: Any) -> list[Any]
     """The navigation's "What's new" link, with how many deaths in the user's
     footprint are new since their last visit: on every page. The footprint is
     taken from the URL and checked on the server like every other value."""
-    view = view_for(search)
-    try:
+    with opened_view(search) as view:
         count = newness.new_count(view)
-    finally:
-        view.close()
     if not count:
         return [NAME]
     return [

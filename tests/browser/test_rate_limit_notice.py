@@ -6,7 +6,7 @@ import json
 
 from playwright.sync_api import Route
 
-from dashboard.rate_limits import BUSY_MESSAGE
+from dashboard.auth.rate_limits import BUSY_MESSAGE
 from tests.browser.conftest import Session
 
 
@@ -14,7 +14,7 @@ def test_a_refused_callback_shows_a_notice_that_goes_away_after_retry_after(sess
     session.sign_in("llr")
     assert session.page.locator("#rate-limit-notice").count() == 0  # nothing until a refusal
 
-    def refuse(route: Route) -> None:  # what dashboard.rate_limits answers, without spending a real budget
+    def refuse(route: Route) -> None:  # what dashboard.auth.rate_limits answers, without spending a real budget
         route.fulfill(
             status=429,
             headers={"Retry-After": "2", "Cache-Control": "no-store"},

@@ -1,4 +1,4 @@
-"""Per-user limits on callbacks and downloads (dashboard.rate_limits): one user cannot slow everyone,
+"""Per-user limits on callbacks and downloads (dashboard.auth.rate_limits): one user cannot slow everyone,
 and normal use is never refused."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from dashboard.auth.rate_limits import BUSY_MESSAGE, limit_key
 from dashboard.context import services
-from dashboard.rate_limits import BUSY_MESSAGE, limit_key
 from operational import audit
 from operational import tables as operational
 from settings import Settings, load_settings

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dashboard.redirect_target import HOME, local_target
+from dashboard.auth.redirect_target import HOME, local_target
 from tests.conftest import post_login
 
 ORIGIN = "https://cdop.example.nhs.uk/"

@@ -93,7 +93,7 @@ def test_a_signed_out_session_is_nobody(engine: Engine) -> None:
 def test_a_filter_change_reads_the_operational_store_once_and_writes_one_audit_row(own_settings) -> None:
     """What makes a filter change cost little besides its query: one read of who
     is asking (and the mapping's version), one audit row, and the per-user limit's
-    read before and charge after (dashboard.rate_limits); nothing else."""
+    read before and charge after (dashboard.auth.rate_limits); nothing else."""
     app = make_app(own_settings)
     client = DashClient(signed_in_client(app, "llr"))
     page = {"url.pathname": "/trusts", "url.search": ""}

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template_string, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.errors import RateLimitExceeded
 from flask_login import current_user
@@ -41,7 +41,7 @@ from operational.limit_store import SCHEME
 from settings import Settings
 
 CALLBACK_ENDPOINT = "/_dash-update-component"
-DOWNLOAD_ENDPOINT = "download"
+DOWNLOAD_ENDPOINTS = ("download", "audit_download")
 BUSY_MESSAGE = (
     "You have asked for a lot in a few seconds, so the server is pausing your requests to keep the dashboard "
     "quick for everyone."
@@ -89,10 +89,13 @@ def init_rate_limits(server: Flask, engine: Engine, settings: Settings) -> Limit
         # (a flood of refused requests must not queue behind each other's writes)
         deduct_when=lambda response: response.status_code != 429,
     )
-    downloads = limiter.limit(f"{settings.rate_limit_downloads} per minute", scope="downloads")
+    # one count for every download route (the report's and the audit log's), under the name the
+    # count had when one route served both ("<endpoint>:<scope>", as flask-limiter names a route's own)
+    downloads = limiter.shared_limit(f"{settings.rate_limit_downloads} per minute", scope="download:downloads")
     views = server.view_functions
     views[CALLBACK_ENDPOINT] = budget(views[CALLBACK_ENDPOINT])
-    views[DOWNLOAD_ENDPOINT] = budget(downloads(views[DOWNLOAD_ENDPOINT]))
+    for endpoint in DOWNLOAD_ENDPOINTS:
+        views[endpoint] = budget(downloads(views[endpoint]))
 
     @server.errorhandler(RateLimitExceeded)
     def too_many(_error: RateLimitExceeded) -> Response:
@@ -128,20 +131,13 @@ def retry_after(limiter: Limiter) -> int:
     return max(1, math.ceil(breached.window.reset_time - time.time()))
 
 
-BUSY_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Please wait · Deaths by hospital trust</title><link rel="stylesheet" href="/assets/style.css"></head>
-<body class="login-body"><main class="login" id="main"><h1>Please wait a moment</h1><p>{{ message }}</p>
-<p>Try again in {{ seconds }} seconds.</p><p><a href="/">Go to the overview</a></p></main></body></html>"""
-
-
 def refusal(limiter: Limiter) -> Response:
     """429 with Retry-After: JSON for the page's own requests, a short page for a person."""
     seconds = retry_after(limiter)
     wants_page = not request.path.startswith("/_dash-") and _prefers_html()
     response: Any
     if wants_page:
-        response = Response(render_template_string(BUSY_PAGE, message=BUSY_MESSAGE, seconds=seconds), 429)
+        response = Response(render_template("auth/busy.html", message=BUSY_MESSAGE, seconds=seconds), 429)
     else:
         response = jsonify(error=BUSY_MESSAGE, retry_after=seconds)
         response.status_code = 429
