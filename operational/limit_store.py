@@ -6,11 +6,22 @@ every machine once it is PostgreSQL), so the counters live there, in the
 ``rate_limits`` table, written with portable SQLAlchemy Core. Only what the
 fixed-window strategy needs: a counter per key that starts again once its
 window has passed. No Flask here.
+
+Counters of the scopes named in ``batched_scopes`` (the server-time budget,
+charged on every callback) are added up in the worker and written at most
+once per ``FLUSH_SECONDS`` or ``FLUSH_AMOUNT``, and read back at most once per
+``FLUSH_SECONDS``: a database write on every filter change cost as much as a
+fifth of the app's own time. The shared count then lags the truth by at most
+that much per worker, a small part of a budget of many seconds. Other
+counters (downloads, counted one by one) are written at once.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from limits.storage import Storage
@@ -20,6 +31,17 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from operational.tables import rate_limits
 
 SCHEME = "cdop-operational"
+FLUSH_SECONDS = 1.0
+FLUSH_AMOUNT = 250  # in the counter's own units: milliseconds for the server-time budget
+
+
+@dataclass
+class _Batch:
+    """A batched key in this worker: the count last read from the store, when, and what is not yet written."""
+
+    stored: int = 0
+    read_at: float = float("-inf")
+    pending: int = 0
 
 
 class OperationalStorage(Storage):
@@ -33,7 +55,18 @@ class OperationalStorage(Storage):
         if not isinstance(engine, Engine):
             raise ValueError("OperationalStorage needs the operational store's engine: storage_options={'engine': ...}")
         self.engine = engine
+        scopes = options.get("batched_scopes", ())
+        self.batched_scopes = frozenset(scopes if isinstance(scopes, Iterable) and not isinstance(scopes, str) else ())
+        self._batches: dict[str, _Batch] = {}
+        self._lock = threading.Lock()  # the built-in server serves requests on threads
         super().__init__(uri, wrap_exceptions=wrap_exceptions)
+
+    def _batch(self, key: str) -> _Batch | None:
+        """The worker's batch for ``key`` if its scope is batched (keys read LIMITER/<prefix>/<who>/<scope>/...)."""
+        parts = key.split("/", 4)
+        if len(parts) < 4 or parts[3] not in self.batched_scopes:
+            return None
+        return self._batches.setdefault(key, _Batch())
 
     @property
     def base_exceptions(self) -> type[Exception] | tuple[type[Exception], ...]:
@@ -42,6 +75,26 @@ class OperationalStorage(Storage):
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Add ``amount`` to the key's count (starting a new window of ``expiry``
         seconds if the last one has passed) and return the new count."""
+        with self._lock:
+            batch = self._batch(key)
+            if batch is None:
+                return self._write(key, expiry, amount)
+            batch.pending += amount
+            now = time.monotonic()
+            if batch.pending < FLUSH_AMOUNT and now - batch.read_at < FLUSH_SECONDS:
+                return batch.stored + batch.pending
+            batch.stored, batch.read_at, batch.pending = self._write(key, expiry, batch.pending), now, 0
+            return batch.stored
+
+    def flush(self, expiry: int) -> None:
+        """Write every batched amount not yet written (each into a window of ``expiry`` seconds if it starts one)."""
+        with self._lock:
+            for key, batch in self._batches.items():
+                if batch.pending:
+                    batch.stored = self._write(key, expiry, batch.pending)
+                    batch.read_at, batch.pending = time.monotonic(), 0
+
+    def _write(self, key: str, expiry: int, amount: int) -> int:
         for attempt in range(3):
             try:
                 with self.engine.begin() as db:
@@ -79,6 +132,16 @@ class OperationalStorage(Storage):
         return int(db.execute(select(rate_limits.c.hits).where(rate_limits.c.key == key)).scalar_one())
 
     def get(self, key: str) -> int:
+        with self._lock:
+            batch = self._batch(key)
+            if batch is None:
+                return self._read(key)
+            now = time.monotonic()
+            if now - batch.read_at >= FLUSH_SECONDS:
+                batch.stored, batch.read_at = self._read(key), now
+            return batch.stored + batch.pending
+
+    def _read(self, key: str) -> int:
         query = select(rate_limits.c.hits).where((rate_limits.c.key == key) & (rate_limits.c.expires_at > time.time()))
         with self.engine.connect() as db:
             hits = db.execute(query).scalar_one_or_none()
@@ -101,9 +164,13 @@ class OperationalStorage(Storage):
         return True
 
     def reset(self) -> int | None:
+        with self._lock:
+            self._batches.clear()
         with self.engine.begin() as db:
             return db.execute(delete(rate_limits)).rowcount
 
     def clear(self, key: str) -> None:
+        with self._lock:
+            self._batches.pop(key, None)
         with self.engine.begin() as db:
             db.execute(delete(rate_limits).where(rate_limits.c.key == key))

@@ -41,6 +41,7 @@ from operational.limit_store import SCHEME
 from settings import Settings
 
 CALLBACK_ENDPOINT = "/_dash-update-component"
+SERVER_TIME = "server-time"  # the budget's scope: its counter is batched in each worker (operational.limit_store)
 DOWNLOAD_ENDPOINTS = ("download", "audit_download")
 BUSY_MESSAGE = (
     "You have asked for a lot in a few seconds, so the server is pausing your requests to keep the dashboard "
@@ -75,7 +76,8 @@ def init_rate_limits(server: Flask, engine: Engine, settings: Settings) -> Limit
         key_func=limit_key,
         app=server,
         storage_uri=f"{SCHEME}://",
-        storage_options={"engine": engine},  # type: ignore[dict-item]  # the storage takes the engine itself
+        # the storage takes the engine itself; the server-time budget, charged on every callback, is batched
+        storage_options={"engine": engine, "batched_scopes": (SERVER_TIME,)},  # type: ignore[dict-item]
         strategy="fixed-window",
         key_prefix="cdop",
         swallow_errors=True,  # a limit is no reason to fail a page: if its store fails, let the request through
@@ -83,7 +85,7 @@ def init_rate_limits(server: Flask, engine: Engine, settings: Settings) -> Limit
     )
     budget = limiter.shared_limit(
         f"{settings.rate_limit_server_seconds * 1000} per {settings.rate_limit_window_seconds} seconds",
-        scope="server-time",
+        scope=SERVER_TIME,
         cost=server_milliseconds,
         # charged once the time is known; a refusal is not charged, so that it costs reads only
         # (a flood of refused requests must not queue behind each other's writes)

@@ -110,3 +110,48 @@ def test_a_key_made_between_another_workers_update_and_insert_is_added_to(tmp_pa
     monkeypatch.setattr(OperationalStorage, "_add", staticmethod(rival_inserts_first))
     assert storage.incr("raced", 60, amount=2) == 6
     assert len(calls) == 2
+
+
+BUDGET_KEY = "LIMITER/cdop/user-7/server-time/15000/10/second"
+
+
+def batched_storage(path: Path) -> OperationalStorage:
+    storage = storage_from_string(
+        f"{SCHEME}://", engine=operational.connect(f"sqlite:///{path}"), batched_scopes=("server-time",)
+    )
+    assert isinstance(storage, OperationalStorage)
+    return storage
+
+
+def test_a_batched_budget_is_written_once_enough_has_gathered_and_then_seen_by_other_workers(tmp_path: Path) -> None:
+    from operational import limit_store
+
+    worker, other = batched_storage(tmp_path / "op.sqlite"), batched_storage(tmp_path / "op.sqlite")
+    assert worker.get(BUDGET_KEY) == 0 and other.get(BUDGET_KEY) == 0  # both have read the store just now
+    for _ in range(10):
+        assert worker.incr(BUDGET_KEY, 10, amount=20) > 0
+    assert worker.get(BUDGET_KEY) == 200  # this worker counts what it has not written yet
+    assert storage_at(tmp_path / "op.sqlite").get(BUDGET_KEY) == 0  # not in the store yet: under FLUSH_AMOUNT
+    assert worker.incr(BUDGET_KEY, 10, amount=limit_store.FLUSH_AMOUNT) == 200 + limit_store.FLUSH_AMOUNT
+    assert storage_at(tmp_path / "op.sqlite").get(BUDGET_KEY) == 450  # written, all of it
+    other._batches[BUDGET_KEY].read_at -= limit_store.FLUSH_SECONDS  # a second later for the other worker
+    assert other.get(BUDGET_KEY) == 450
+
+
+def test_a_batched_budget_is_written_after_flush_seconds_even_when_small(tmp_path: Path) -> None:
+    from operational import limit_store
+
+    worker = batched_storage(tmp_path / "op.sqlite")
+    worker.incr(BUDGET_KEY, 10, amount=5)  # the first charge finds no fresh read: written at once
+    worker.incr(BUDGET_KEY, 10, amount=5)
+    assert storage_at(tmp_path / "op.sqlite").get(BUDGET_KEY) == 5
+    worker._batches[BUDGET_KEY].read_at -= limit_store.FLUSH_SECONDS
+    assert worker.incr(BUDGET_KEY, 10, amount=5) == 15
+    assert storage_at(tmp_path / "op.sqlite").get(BUDGET_KEY) == 15
+
+
+def test_other_counters_are_written_at_once(tmp_path: Path) -> None:
+    worker = batched_storage(tmp_path / "op.sqlite")
+    downloads = "LIMITER/cdop/user-7/download:downloads/20/1/minute"
+    worker.incr(downloads, 60)
+    assert storage_at(tmp_path / "op.sqlite").get(downloads) == 1
