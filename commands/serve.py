@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-from pathlib import Path
 
 import click
 
@@ -17,6 +16,8 @@ from settings import load_settings
 @click.option("--port", type=int, default=None, help="port to listen on (default: PORT or 8050)")
 def run(host: str | None, port: int | None) -> None:
     """Serve the dashboard, building a synthetic demo store if there is none."""
+    from queries.admin import outdated_demo
+
     settings = load_settings()
     if not settings.store_path.exists():
         click.echo(
@@ -25,7 +26,7 @@ def run(host: str | None, port: int | None) -> None:
             err=True,
         )
         build_demo(settings, seed=None, scale=1.0, replace=False)
-    elif _outdated_demo(settings.store_path):
+    elif outdated_demo(settings.store_path):
         click.echo("The demo store was built by an older version of this app: building it again.", err=True)
         build_demo(settings, seed=None, scale=1.0, replace=False)
     from dashboard.app import create_app
@@ -50,25 +51,6 @@ def run(host: str | None, port: int | None) -> None:
         dev_tools_hot_reload=False,
         request_handler=BannerlessRequestHandler,
     )
-
-
-def _outdated_demo(store: Path) -> bool:
-    """A synthetic store in an older format (it is safe to rebuild; real data is never touched)."""
-    from queries.report import data_facts
-    from queries.store import StoreOutdated, StoreUnavailable, open_readonly
-
-    try:
-        conn = open_readonly(store)
-    except StoreUnavailable:
-        return False
-    try:
-        data_facts(conn)
-        return False
-    except StoreOutdated:
-        synthetic = conn.execute("SELECT bool_and(starts_with(case_id, 'SYN-')) FROM deaths").fetchall()[0][0]
-        return bool(synthetic)
-    finally:
-        conn.close()
 
 
 def is_loopback(host: str) -> bool:

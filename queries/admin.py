@@ -1,5 +1,6 @@
-"""What the administrators' pages read from the deaths store: extract loads and
-the rows they rejected, and summaries of the reference tables.
+"""What the administrators' pages and commands read from the deaths store: extract
+loads and the rows they rejected, summaries of the reference tables, and whether
+a store is an old demo that may be rebuilt.
 
 Not scoped: these are NCMD administrators' views of the whole store. The web
 layer refuses everyone else before calling here; these functions only read.
@@ -7,10 +8,15 @@ layer refuses everyone else before calling here; these functions only read.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import polars as pl
 
+from queries.codes import DEMO_CASE_PREFIX
+from queries.report import data_facts
 from queries.schema import HOSPITAL_UNITS
+from queries.store import StoreOutdated, StoreUnavailable, open_readonly
 
 
 def load_runs(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -66,3 +72,19 @@ def hospital_trust_codes(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
         f"SELECT DISTINCT trust_code FROM ref_sites WHERE country = 'England' AND closed IS NULL AND ({units})"
     ).fetchall()
     return frozenset(str(code) for (code,) in rows)
+
+
+def outdated_demo(store: Path) -> bool:
+    """Whether ``store`` is a synthetic store in an older format (safe to rebuild: real data is never touched)."""
+    try:
+        conn = open_readonly(store)
+    except StoreUnavailable:
+        return False
+    try:
+        data_facts(conn)
+        return False
+    except StoreOutdated:
+        found = conn.execute("SELECT bool_and(starts_with(case_id, ?)) FROM deaths", [DEMO_CASE_PREFIX]).fetchone()
+        return bool(found and found[0])
+    finally:
+        conn.close()

@@ -75,3 +75,22 @@ def test_reference_summaries_agree_with_the_tables(conn: duckdb.DuckDBPyConnecti
         f"SELECT site_code FROM ref_sites WHERE country = 'England' AND closed IS NULL AND ({units}) LIMIT 1"
     ).fetchall()[0][0]
     assert any(site_code in text for text in inpatient["sites"])
+
+
+def test_only_a_synthetic_store_of_an_older_format_counts_as_an_outdated_demo(tmp_path, demo_settings) -> None:
+    import shutil
+
+    from queries.schema import set_meta
+
+    assert not admin.outdated_demo(tmp_path / "nothing.duckdb")
+    assert not admin.outdated_demo(demo_settings.store_path)  # synthetic, current format
+    old_demo = tmp_path / "old-demo.duckdb"
+    shutil.copyfile(demo_settings.store_path, old_demo)
+    with duckdb.connect(str(old_demo)) as conn:
+        set_meta(conn, "schema_version", "3")
+    assert admin.outdated_demo(old_demo)
+    real = settings_for(tmp_path / "real")
+    load_file(write_csv(tmp_path / "real.csv", [row("A")]), real, progress=False)
+    with duckdb.connect(str(real.store_path)) as conn:
+        set_meta(conn, "schema_version", "3")
+    assert not admin.outdated_demo(real.store_path)  # real deaths are never rebuilt
