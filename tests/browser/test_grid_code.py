@@ -13,7 +13,7 @@ from dashboard.views import VIEWS, cases, key
 from queries import report
 from queries.store import open_readonly
 from tests.browser.conftest import LiveApp, Session
-from tests.browser.test_flows import query_layer, scope_of
+from tests.browser.test_flows import choose, query_layer, scope_of
 
 GRID_CODE = "/_dash-component-suites/dash_ag_grid/"
 BUNDLE = re.compile(r"/_dash-component-suites/dash_ag_grid/dash_ag_grid\.v[\w-]+m\d+\.min\.js$")
@@ -65,18 +65,27 @@ def test_no_other_page_asks_for_ag_grids_code_and_the_case_list_does_once(sessio
 def test_the_case_list_opened_directly_keeps_its_filters_and_shows_its_rows(session: Session, live: LiveApp) -> None:
     session.sign_in("llr")
     seen = watch(session)
+    scope = scope_of(live, "LLR")
+
+    def assert_counts_match_the_query_layer() -> None:
+        filters, _ = query_layer(live, scope, session.page.url)
+        conn = open_readonly(live.settings.store_path)
+        try:
+            total = report.case_count(conn, scope, filters)
+        finally:
+            conn.close()
+        assert session.page.inner_text(f"#{ids.CASES_COUNT}").startswith(f"{total:,} deaths")
+        paging = session.page.locator(".ag-paging-panel")
+        paging.filter(has_text=f"of {total}").wait_for(timeout=30_000)  # the grid's own count, from the server
+
     session.goto("/cases?fy=2024", ".ag-row")
     assert "fy=2024" in session.page.url
-    scope = scope_of(live, "LLR")
-    filters, _ = query_layer(live, scope, session.page.url)
-    conn = open_readonly(live.settings.store_path)
-    try:
-        total = report.case_count(conn, scope, filters)
-    finally:
-        conn.close()
-    assert session.page.inner_text(f"#{ids.CASES_COUNT}").startswith(f"{total:,} deaths")
-    assert f"of {total}" in session.page.inner_text(".ag-paging-panel")  # the grid's own count, from the server
+    assert_counts_match_the_query_layer()
     assert any(BUNDLE.search(path) for path in grid_code(seen))
+    choose(session, "filter-years", "2023/24")  # a filter chosen on the page: a fresh grid for it
+    assert "fy=2023" in session.page.url
+    session.page.wait_for_selector(".ag-row", timeout=30_000)
+    assert_counts_match_the_query_layer()
     assert session.console_errors == []
 
 
