@@ -82,7 +82,7 @@ def create_app(settings: Settings) -> dash.Dash:
     health.register(server, svc)
 
     from dashboard import downloads, reference_page, shell
-    from dashboard.ui import filter_bar
+    from dashboard.ui import filter_bar, grid_code
     from dashboard.views import VIEWS
 
     app = dash.Dash(
@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> dash.Dash:
         serve_locally=True,
     )
     app.index_string = INDEX
+    grid_code.defer()  # AG Grid's code is loaded by the case list alone, not by every page
     app.layout = shell.layout
     shell.callbacks.register(app)
     filter_bar.callbacks.register(app)
