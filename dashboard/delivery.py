@@ -85,6 +85,11 @@ def init(server: Flask, app: dash.Dash) -> None:
     # brotli, yet the config would say gzip. Keep the config true to what is served.
     server.config["COMPRESS_ALGORITHM"] = COMPRESSION["COMPRESS_ALGORITHM"]
     init_caching(server, app)
+    folder = Path(app.config.assets_folder)
+    # the sign-in pages (Jinja) link the same fingerprinted URLs as Dash's page, so the
+    # browser reuses what it has, and asks for no /favicon.ico
+    server.add_template_global(lambda name: f"/assets/{name}?m={os.stat(folder / name).st_mtime}", "asset_url")
+    server.add_template_global(lambda: f"/_favicon.ico?v={dash.__version__}", "favicon_url")
 
 
 def init_caching(server: Flask, app: dash.Dash) -> None:

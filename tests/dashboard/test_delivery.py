@@ -213,6 +213,14 @@ def test_fingerprinted_files_are_cached_for_a_year_and_never_revalidated(llr: Da
         assert response.headers["Cache-Control"] == IMMUTABLE, url
 
 
+def test_the_sign_in_page_links_the_same_fingerprinted_files_as_the_app(llr: DashClient, page_html: str) -> None:
+    """So the browser reuses them after signing in, and asks for no /favicon.ico (which is a page)."""
+    login = llr.client.application.test_client().get("/login").get_data(as_text=True)
+    for part in ("/assets/style.css", "_favicon.ico"):
+        assert url_of(login, part) == url_of(page_html, part)
+        assert llr.client.get(url_of(login, part)).headers["Cache-Control"] == IMMUTABLE
+
+
 def test_files_without_their_fingerprint_are_revalidated(llr: DashClient, page_html: str) -> None:
     renderer = url_of(page_html, "dash_renderer")
     stamp = url_of(page_html, "/assets/style.css").split("?m=")[1]
