@@ -17,10 +17,13 @@ repeated ``RUNS`` times (median and worst reported):
   then, after a garbage collection, the tab's JavaScript heap in use.
 
 "Drawn" is decided in the page (``DRAWN_PROBE``): no Dash request (``/_dash-*``)
-in flight or with its body unread, no component marked loading by Dash, every
-``dcc.Graph`` holding plotly's SVG, and nothing in the document changed for
-``QUIET_MS``; the moment drawn is the last change before that quiet spell (a
-request ending or a DOM mutation), so the quiet wait is not counted.
+in flight or with its body unread, no component marked loading by Dash and no
+graph marked pending by dcc.Graph, every ``dcc.Graph`` holding plotly's SVG, and
+nothing in the document changed for ``QUIET_MS``; the moment drawn is the last
+change before that quiet spell (a request ending or a DOM mutation), so the
+quiet wait is not counted. A resize pass that only sets and clears dcc.Graph's
+pending mark (it follows a chart whose height changed, 100 ms later, and redraws
+nothing) is waited for but is not a change.
 """
 
 from __future__ import annotations
@@ -78,15 +81,20 @@ PROBE = """
   addEventListener('submit', () => {
     sessionStorage.setItem('__bench_submit', String(performance.timeOrigin + performance.now()));
   }, true);
-  new MutationObserver(mark).observe(document,
-    {childList: true, subtree: true, attributes: true, characterData: true});
+  // dcc.Graph marks a graph "pending" while plotly works on it; a resize pass that redraws
+  // nothing (the chart's own new height seen by its resize detector) only toggles that mark
+  const pendingOnly = (m) => m.type === 'attributes' && m.attributeName === 'class'
+    && m.target.classList && String(m.oldValue || '').replace(/ ?dash-graph--pending/, '')
+      === m.target.className.replace(/ ?dash-graph--pending/, '');
+  new MutationObserver((changes) => { if (!changes.every(pendingOnly)) { mark(); } }).observe(document,
+    {childList: true, subtree: true, attributes: true, characterData: true, attributeOldValue: true});
   b.state = () => {
     const graphs = [...document.querySelectorAll('.dash-graph')];
     return {
       inflight: b.inflight,
       graphs: graphs.length,
       drawn: graphs.filter((g) => g.querySelector('svg.main-svg')).length,
-      loading: document.querySelector('[data-dash-is-loading="true"]') !== null,
+      loading: document.querySelector('[data-dash-is-loading="true"], .dash-graph--pending') !== null,
       quiet: performance.now() - b.last,
       last: b.last,
       input: b.input,
