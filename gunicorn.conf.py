@@ -1,4 +1,5 @@
-"""gunicorn settings: `gunicorn -c gunicorn.conf.py app:server`.
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py app:server`, and `python app.py`, which
+runs gunicorn in its own process with this file (commands/serve.py).
 
 Workers: one more than the cores, each with a few threads (WEB_WORKERS, WEB_THREADS). The
 processes use the cores (the app's Python holds the GIL while it builds a figure); the threads
@@ -23,17 +24,12 @@ accesslog = "-"
 
 def on_starting(server):
     """The synthetic demo must not be served beyond this machine."""
-    from commands.serve import is_loopback
-    from queries.deaths_store import DeathsStore
-    from queries.store import StoreUnavailable
+    from commands.serve import demo_refusal
 
-    try:
-        synthetic = DeathsStore(load_settings().store_path).facts().synthetic
-    except StoreUnavailable:
-        return
     hosts = [address.rsplit(":", 1)[0].strip("[]") for address in server.cfg.bind]
-    if synthetic and not all(is_loopback(host) for host in hosts):
-        raise SystemExit(f"the synthetic demo only listens on this machine, not on {', '.join(hosts)}")
+    refusal = demo_refusal(load_settings(), hosts)
+    if refusal:
+        raise SystemExit(refusal)
 
 
 def post_worker_init(worker):
@@ -44,7 +40,7 @@ def post_worker_init(worker):
     from dashboard.auth.headers import SERVER_BANNER
     from dashboard.runtime import tune_worker
 
-    # gunicorn has no setting for its Server header (benoitc/gunicorn#825); each response it
-    # writes, the app's or its own error pages, takes the name from this module's SERVER
+    # gunicorn has no setting for its Server header (benoitc/gunicorn#825): each of the app's
+    # responses takes the name from this module's SERVER (gunicorn's own error pages send none)
     gunicorn.http.wsgi.SERVER = SERVER_BANNER
     tune_worker()
