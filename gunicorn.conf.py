@@ -23,13 +23,14 @@ accesslog = "-"
 
 
 def on_starting(server):
-    """The synthetic demo must not be served beyond this machine."""
-    from commands.serve import demo_refusal
+    """Refuse, before any worker starts, what the app would refuse in each of them (real data
+    without SECRET_KEY, say), and the synthetic demo beyond this machine."""
+    from commands.serve import refusal
 
     hosts = [address.rsplit(":", 1)[0].strip("[]") for address in server.cfg.bind]
-    refusal = demo_refusal(load_settings(), hosts)
-    if refusal:
-        raise SystemExit(refusal)
+    refused = refusal(load_settings(), hosts)
+    if refused:
+        raise SystemExit(refused)
 
 
 def post_worker_init(worker):

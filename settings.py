@@ -36,6 +36,18 @@ class Settings:
     web_workers: int = 1
     web_threads: int = 1
 
+    def refusal(self, *, synthetic: bool) -> str | None:
+        """Why the app must not serve a store (of synthetic or real deaths) with these settings, or None.
+        The app checks it as it starts, and `python app.py` before it starts the web server."""
+        if self.fixed_today is not None and not synthetic:
+            return "FIXED_TODAY is for the synthetic demo and its tests only; unset it to serve real data"
+        if not synthetic and not self.secret_key:
+            return (
+                "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
+                "for example SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return None
+
     @property
     def store_path(self) -> Path:
         return self.data_dir / "deaths.duckdb"

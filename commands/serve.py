@@ -53,24 +53,28 @@ def run(host: str | None, port: int | None, dev: bool) -> None:
     It serves with gunicorn and the settings in gunicorn.conf.py: WEB_WORKERS worker processes
     (default: one more than the cores), each with WEB_THREADS threads (default 4).
     """
+    from gunicorn.errors import HaltServer
+
     settings = load_settings()
     prepare_store(settings)
     bind = host or settings.host
-    refusal = demo_refusal(settings, [bind])
-    if refusal:
-        fail(refusal)
+    refused = refusal(settings, [bind])
+    if refused:
+        fail(refused)
     if dev:
         serve_dev(settings, bind, port or settings.port)
         return
     arbiter = os.getpid()
     try:
         Gunicorn(settings, bind, port or settings.port).run()
-    except SystemExit as stopped:
+    except (SystemExit, HaltServer) as stopped:
         if os.getpid() != arbiter:  # a worker (forked from here) ending: gunicorn's exit status, untouched
             raise
-        # the app refused its settings (for example real data without SECRET_KEY): its
-        # workers have said why; exit as the command line's other refusals do
-        sys.exit(2 if stopped.code == APP_REFUSED else stopped.code)
+        # The app refused to start in the workers after all (the store changed since the check
+        # above): they have said why. gunicorn 27 raises HaltServer from its own shutdown when a
+        # second worker fails so meanwhile; it has already told every worker to stop.
+        code = stopped.exit_status if isinstance(stopped, HaltServer) else stopped.code
+        sys.exit(2 if code == APP_REFUSED else code)
 
 
 def prepare_store(settings: Settings) -> None:
@@ -95,31 +99,37 @@ def prepare_store(settings: Settings) -> None:
         sys.exit(built.returncode if built.returncode > 0 else 1)
 
 
-def demo_refusal(settings: Settings, hosts: list[str]) -> str | None:
-    """Why the store may not be served on ``hosts`` (the synthetic demo listens only on this
-    machine), or None. The store is opened only for a host beyond loopback, and closed again."""
-    from queries.report import data_facts
-    from queries.store import StoreUnavailable, open_readonly
-
+def refusal(settings: Settings, hosts: list[str]) -> str | None:
+    """Why the app must not serve its store on ``hosts`` with these settings, or None: the app's
+    own rules (``Settings.refusal``: SECRET_KEY, FIXED_TODAY), and the synthetic demo listens
+    only on this machine. Checked before the web server starts (by ``run``, and by
+    gunicorn.conf.py's on_starting for ``gunicorn -c``); the store is opened and closed again."""
+    synthetic = store_is_synthetic(settings)
+    refused = settings.refusal(synthetic=synthetic)
     beyond = [host for host in hosts if not is_loopback(host)]
-    if not beyond:
-        return None
-    try:
-        conn = open_readonly(settings.store_path)
-    except StoreUnavailable:
-        return None
-    try:
-        synthetic = bool(data_facts(conn)["synthetic"])
-    except StoreUnavailable:
-        return None
-    finally:
-        conn.close()
-    if not synthetic:
-        return None
+    if refused or not (synthetic and beyond):
+        return refused
     return (
         f"the synthetic demo only listens on this machine (127.0.0.1), not on {', '.join(map(repr, beyond))}; "
         "load real data and set SECRET_KEY to serve others"
     )
+
+
+def store_is_synthetic(settings: Settings) -> bool:
+    """Whether the store holds the synthetic demo (as the app decides demo mode: an unreadable store is not)."""
+    from queries.report import data_facts
+    from queries.store import StoreUnavailable, open_readonly
+
+    try:
+        conn = open_readonly(settings.store_path)
+    except StoreUnavailable:
+        return False
+    try:
+        return bool(data_facts(conn)["synthetic"])
+    except StoreUnavailable:
+        return False
+    finally:
+        conn.close()
 
 
 class Gunicorn(BaseApplication):
@@ -149,8 +159,8 @@ class Gunicorn(BaseApplication):
 
         try:
             return create_app(self.settings).server
-        except SystemExit as refusal:  # a one-line reason: said once by the worker, and the server stops
-            raise AppImportError(f"error: {refusal}") from None
+        except SystemExit as refused:  # a one-line reason, said by the worker; gunicorn then stops
+            raise AppImportError(f"error: {refused}") from None
 
 
 def serve_dev(settings: Settings, host: str, port: int) -> None:

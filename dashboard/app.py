@@ -68,13 +68,9 @@ def create_app(settings: Settings) -> dash.Dash:
         settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
     )
     demo = _sync_demo_users(svc)
-    if settings.fixed_today is not None and not demo:
-        raise SystemExit("FIXED_TODAY is for the synthetic demo and its tests only; unset it to serve real data")
-    if not demo and not settings.secret_key:
-        raise SystemExit(
-            "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
-            "for example SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-        )
+    refusal = settings.refusal(synthetic=demo)
+    if refusal:
+        raise SystemExit(refusal)
     server = Flask("dashboard")
     server.config.update(SECRET_KEY=secret_key(settings))
     server.extensions["cdop"] = svc
