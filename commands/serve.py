@@ -165,12 +165,14 @@ class Gunicorn(BaseApplication):
 
 def serve_dev(settings: Settings, host: str, port: int) -> None:
     """Flask's development server, restarted by its reloader whenever a source file changes."""
+    import atexit
+
     from dashboard.app import create_app
     from dashboard.auth.headers import BannerlessRequestHandler
-    from dashboard.runtime import tune_worker
 
     dash_app = create_app(settings)
-    tune_worker()
+    # the reloader ends the server's process while its thread holds the store: close it first
+    atexit.register(dash_app.server.extensions["cdop"].store.close)
     dash_app.run(
         host=host,
         port=port,
