@@ -26,6 +26,8 @@ from bench.results import TARGETS, write_results
 from bench.stores import CACHE, store_dir
 
 PROJECT = Path(__file__).resolve().parent.parent
+# the first run of the browser section, on the code before issue 15 (python -m bench.browser DATA_DIR 5 THIS)
+BROWSER_BEFORE = PROJECT / "bench" / "browser_before.json"
 
 
 def _in_own_process(module: str, *args: object) -> dict:
@@ -89,6 +91,12 @@ def main(scales: str, quick: bool, out: Path) -> None:
         check=True,
     )
     results["load_test"] = json.loads(load_out.read_text())
+    click.echo("in the browser: first view, another page, filter changes, heap")
+    results["browser"] = _in_own_process(
+        "bench.browser", store_dir(1.0) if 1.0 in chosen else smallest, 2 if quick else 5
+    )
+    if BROWSER_BEFORE.exists():
+        results["browser_before"] = json.loads(BROWSER_BEFORE.read_text())
     results["run_minutes"] = round((time.monotonic() - started) / 60, 1)
     markdown = write_results(results, out)
     click.echo(markdown)

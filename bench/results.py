@@ -19,6 +19,27 @@ TARGETS: dict[str, tuple[str, str, str, float]] = {
     "rss_100x": ("worker RSS after the 100x run", "<= 300 MB", "<=", 300),
     "load_p95": ("50 concurrent users: p95 of a request", "<= 300 ms", "<=", 300),
     "load_errors": ("50 concurrent users: errors", "0", "<=", 0),
+    # in the browser (bench/browser.py): medians of RUNS runs, the worst beside them in their own section
+    "browser_cold": ("browser: sign-in to all charts drawn, cold cache, loopback", "<= 1.0 s", "<=", 1.0),
+    "browser_office": ("browser: the same on an emulated 10 Mbit/s, 40 ms link", "<= 2.5 s", "<=", 2.5),
+    "browser_bytes": ("browser: bytes over the wire for that first view (MB)", "<= 1.2 MB", "<=", 1.2),
+    "browser_warm": ("browser: warm cache, open another page", "<= 0.35 s", "<=", 0.35),
+    "browser_change": (
+        "browser: filter change, p95 over 20 changes (worst user), 1x",
+        "<= 120 ms",
+        "<=",
+        120,
+    ),
+    "browser_heap": ("browser: JavaScript heap after visiting every page (MB)", "<= 60 MB", "<=", 60),
+}
+# browser measure -> where its {median, worst} is in the browser results
+BROWSER_FIGURES: dict[str, Callable[[dict[str, Any]], dict[str, float]]] = {
+    "browser_cold": lambda b: b["cold_loopback_s"],
+    "browser_office": lambda b: b["cold_office_s"],
+    "browser_bytes": lambda b: b["first_view_mb"],
+    "browser_warm": lambda b: b["warm_page_s"],
+    "browser_change": lambda b: max(b["filter_change_p95_ms"].values(), key=lambda row: row["median"]),
+    "browser_heap": lambda b: b["heap_mb"],
 }
 COMPARE: dict[str, Callable[[float, float], bool]] = {
     "<=": lambda a, b: a <= b,
@@ -39,6 +60,7 @@ def measured(results: dict[str, Any]) -> dict[str, float | None]:
     one, hundred = scales.get("1"), scales.get("100")
     csv = results.get("case_csv", {})
     load = results.get("load_test", {})
+    browser = results.get("browser")
     return {
         "p95_1x": _worst(one, "ours_p95_ms"),
         "p95_100x": _worst(hundred, "ours_p95_ms"),
@@ -50,6 +72,7 @@ def measured(results: dict[str, Any]) -> dict[str, float | None]:
         "rss_100x": hundred["worker_memory"]["rss_mb"] if hundred else None,
         "load_p95": load.get("p95_ms"),
         "load_errors": load.get("errors"),
+        **{key: figure(browser)["median"] if browser else None for key, figure in BROWSER_FIGURES.items()},
     }
 
 
@@ -89,6 +112,9 @@ def markdown(results: dict[str, Any]) -> str:
                     f"{row.get('peer_over_ours', '')} | {row['statements_per_change']:g} | "
                     f"{row.get('requests_per_change', '')} |"
                 )
+    browser = results.get("browser")
+    if browser:
+        lines += browser_section(browser, results.get("browser_before"))
     csv = results.get("case_csv")
     if csv:
         lines += [
@@ -126,6 +152,58 @@ def markdown(results: dict[str, Any]) -> str:
         "runs the same changes afterwards in the same process.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _figure(row: dict[str, float] | None) -> str:
+    return "" if row is None else f"{row['median']:g} / {row['worst']:g}"
+
+
+def browser_section(browser: dict[str, Any], before: dict[str, Any] | None) -> list[str]:
+    """The browser's measures, median and worst of their runs, beside the first run of this section (before)."""
+    runs = browser["cold_loopback_s"]["runs"]
+    lines = [
+        "",
+        "## In the browser: what a person waits for",
+        "",
+        f"Debian's Chromium (headless) against `python app.py` on the 1x store; each figure is the median / worst of "
+        f"{runs} runs (a target is met by the median). Cold = a fresh browser profile; the first view is signed in "
+        f"as `{browser['cdop_user']}` (the largest footprint). Filter changes alternate a click on a bar of the "
+        "overview's age chart with the filter bar's reset; the heap is `admin`'s tab after opening every page from "
+        "the navigation, after a garbage collection.",
+    ]
+    if before:
+        lines += [
+            "",
+            f"Before: the first run of this section, {before.get('date', '?')} on commit `{before.get('commit', '?')}`"
+            f", before the changes of issue 15 (load average then {before.get('load_average', '?')}; now "
+            f"{browser.get('load_average', '?')}).",
+        ]
+    lines += ["", "| measure | target | before | now | met |", "|---|---|---|---|---|"]
+    for key, figure in BROWSER_FIGURES.items():
+        label, target, op, limit = TARGETS[key]
+        now = figure(browser)
+        met = "yes" if COMPARE[op](now["median"], limit) else "**no**"
+        lines.append(
+            f"| {label.removeprefix('browser: ')} | {target} | {_figure(figure(before) if before else None)} "
+            f"| {_figure(now)} | {met} |"
+        )
+    lines += ["", "| filter changes | changes | p50 (all runs) | p95 per run: median / worst |", "|---|---|---|---|"]
+    for user, row in browser["filter_change_p95_ms"].items():
+        lines.append(f"| {user} | {row['changes']} | {row['p50_ms']} ms | {row['median']:g} / {row['worst']:g} ms |")
+    lines += [
+        "",
+        '"Drawn" is decided in the page: no Dash request in flight or with its body unread, no component marked '
+        "loading by Dash, every chart holding plotly's SVG, and no change in the document for 500 ms; the time "
+        "drawn is the last change before that quiet spell (so the wait is not counted). Sign-in is timed from the "
+        "form's submit event, a filter change from the pointer press, another page from the navigation's start. "
+        f"The office link is Chromium's network emulation: {browser['office_link']['latency']} ms latency, "
+        f"{browser['office_link']['downloadThroughput'] * 8 / 1e6:g} Mbit/s down and "
+        f"{browser['office_link']['uploadThroughput'] * 8 / 1e6:g} Mbit/s up. Bytes are as sent (compressed when "
+        "they were), from the login page to the charts drawn. Pages in the heap walk: "
+        + ", ".join(browser["heap_pages"])
+        + ".",
+    ]
+    return lines
 
 
 def write_results(results: dict[str, Any], out: Path) -> str:

@@ -11,7 +11,7 @@ from dash.exceptions import DependencyException
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from dashboard import fast_json, health
+from dashboard import delivery, fast_json, health
 from dashboard.auth import init_auth
 from dashboard.auth.rate_limits import init_rate_limits
 from dashboard.auth.security import init_security
@@ -73,12 +73,13 @@ def create_app(settings: Settings) -> dash.Dash:
         raise SystemExit(refusal)
     server = Flask("dashboard")
     server.config.update(SECRET_KEY=secret_key(settings))
+    server.config.update(delivery.COMPRESSION)  # flask-compress reads it when Dash's compress=True starts it
     server.extensions["cdop"] = svc
     init_auth(server, svc)
     health.register(server, svc)
 
     from dashboard import downloads, reference_page, shell
-    from dashboard.ui import filter_bar
+    from dashboard.ui import filter_bar, grid_code
     from dashboard.views import VIEWS
 
     app = dash.Dash(
@@ -89,8 +90,11 @@ def create_app(settings: Settings) -> dash.Dash:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
+        compress=True,
     )
+    delivery.init(server, app)
     app.index_string = INDEX
+    grid_code.defer()  # AG Grid's code is loaded by the case list alone, not by every page
     app.layout = shell.layout
     shell.callbacks.register(app)
     filter_bar.callbacks.register(app)

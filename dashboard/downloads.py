@@ -93,10 +93,7 @@ def for_publication(frame: pl.DataFrame, totals: Totals | None = None) -> pl.Dat
     return frame.with_columns(
         pl.Series(
             column,
-            [
-                HIDDEN if (row, column) in hidden else str(value)
-                for row, value in enumerate(frame[column].to_list())
-            ],
+            [HIDDEN if (row, column) in hidden else str(value) for row, value in enumerate(frame[column].to_list())],
             dtype=pl.String,
         )
         for column in columns

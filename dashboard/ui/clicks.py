@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from dash import Input, Output, State
+
+from dashboard.callbacks import Callbacks
 from queries.filters import Option
+
+# A bar click sets the filter bar's control in the browser (no server round
+# trip); the bar's own clientside callback then writes the URL, and the page's
+# callback follows it, so a click costs one request, as a chosen filter does.
+# The code is checked against the control's options, which the server sent for
+# this user's scope; the server cleans the URL again whatever arrives.
+BAR_CLICK_TO_CONTROLS = """
+function(...args) {
+    const config = CONFIG;
+    const n = config.graphs.length;
+    const clicks = args.slice(0, n), optionLists = args.slice(n);
+    const outputs = config.outputs.map(() => window.dash_clientside.no_update);
+    const fired = (window.dash_clientside.callback_context.triggered || []).map(t => t.prop_id.split('.')[0]);
+    const i = config.graphs.findIndex(graph => fired.includes(graph));
+    const point = i >= 0 && clicks[i] && Array.isArray(clicks[i].points) ? clicks[i].points[0] : null;
+    let code = point ? point.customdata : null;
+    if (Array.isArray(code)) { code = code[0]; }
+    if (typeof code !== 'string' || !(optionLists[i] || []).some(o => String(o.value) === code)) { return outputs; }
+    outputs[config.outputs.indexOf(config.controls[i])] = [code];
+    config.clears[i].forEach(control => { outputs[config.outputs.indexOf(control)] = []; });
+    return outputs;
+}
+"""
 
 
 def clicked_code(click_data: Any, allowed: tuple[Option, ...]) -> str | None:
@@ -24,3 +51,20 @@ def clicked_code(click_data: Any, allowed: tuple[Option, ...]) -> str | None:
 
 def download_href(name: str, query: str) -> str:
     return f"/download/{name}.csv{query}"
+
+
+def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, tuple[str, tuple[str, ...]]]) -> None:
+    """Register, on ``callbacks``, a click on a bar of each chart in ``targets`` (chart id -> the filter
+    control its bars' codes choose, and the controls that choice empties) as a filter change."""
+    graphs = list(targets)
+    controls = [control for control, _ in targets.values()]
+    clears = [list(cleared) for _, cleared in targets.values()]
+    outputs = list(dict.fromkeys([*controls, *(c for cleared in clears for c in cleared)]))
+    config = {"graphs": graphs, "controls": controls, "clears": clears, "outputs": outputs}
+    callbacks.clientside(
+        BAR_CLICK_TO_CONTROLS.replace("CONFIG", json.dumps(config)),
+        *(Output(control, "value", allow_duplicate=True) for control in outputs),
+        *(Input(graph, "clickData") for graph in graphs),
+        *(State(control, "options") for control in controls),
+        prevent_initial_call=True,
+    )

@@ -75,6 +75,8 @@ TREND_CHART = "trend-chart"
 CASES_GRID = "cases-grid"
 CASES_GRID_BOX = "cases-grid-box"
 CASES_COUNT = "cases-count"
+CASES_GRID_CODE = "cases-grid-code"  # the address of AG Grid's code, loaded by this page only
+CASES_GRID_READY = "cases-grid-ready"  # true once that code has run in this tab
 
 # what's new
 WHATSNEW_SINCE = "whatsnew-since"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import Input, Output, State, html
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.newness import rule_for
-from dashboard.ui import ids
+from dashboard.ui import grid_code, ids
 from dashboard.ui.clicks import download_href
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import number, period_label
@@ -56,6 +56,8 @@ PAGE_SIZE = 100
 # AG Grid's filter operators, in the query layer's words; any other is dropped
 GRID_TEXT_OPERATORS = {"contains": "contains", "startsWith": "starts_with", "endsWith": "ends_with", "equals": "equals"}
 GRID_DATE_OPERATORS = {"equals": "on", "lessThan": "before", "greaterThan": "after", "inRange": "between"}
+GRID_LOADING = "Loading the case list…"
+GRID_UNAVAILABLE = "The case list's table could not be loaded. Reload the page to try again."
 
 
 def grid() -> dag.AgGrid:
@@ -94,7 +96,10 @@ def layout(**_query: Any) -> html.Div:
                 className="card",
                 children=[
                     html.P(id=ids.CASES_COUNT, **{"aria-live": "polite"}),
-                    html.Div(id=ids.CASES_GRID_BOX, children=grid()),
+                    # no grid yet: AG Grid's code is loaded by this page only (dashboard/ui/grid_code.py)
+                    html.Div(id=ids.CASES_GRID_BOX, children=html.P(GRID_LOADING, className="hint")),
+                    dcc.Store(id=ids.CASES_GRID_CODE, data=grid_code.address()),
+                    dcc.Store(id=ids.CASES_GRID_READY),
                 ],
             ),
         ]
@@ -164,14 +169,20 @@ def rows(request: Any, search: Any) -> dict[str, Any]:
     return {"rowData": page.with_columns(page["date_of_death"].cast(str)).to_dicts(), "rowCount": total}
 
 
+callbacks.clientside(grid_code.LOAD, Output(ids.CASES_GRID_READY, "data"), Input(ids.CASES_GRID_CODE, "data"))
+
+
 @callbacks(
     Output(ids.CASES_COUNT, "children"),
     Output(ids.CASES_GRID_BOX, "children"),
     Input(ids.URL, "search"),
+    Input(ids.CASES_GRID_READY, "data"),
     *BAR_STATE,
 )
-def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
-    """New filters: a fresh grid (it asks for its first page itself) and the count."""
+def refresh(search: Any, grid_ready: Any, *bar: Any) -> tuple[Any, ...]:
+    """New filters: a fresh grid (it asks for its first page itself) and the count.
+    The grid only once AG Grid's code has run in the browser (``grid_ready``, from ``grid_code.LOAD``):
+    before, Dash's renderer could not draw it. The flag says only that; it widens nothing."""
     with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         total = report.case_count(view.conn, view.scope, view.filters)
@@ -180,4 +191,4 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             f"{number(total)} deaths in hospitals of {view.scope.label}, {period}. ",
             html.A("Download the case list (CSV)", href=download_href("cases", view.query()), className="download"),
         ]
-    return count, grid()
+    return count, grid() if grid_ready is True else html.P(GRID_UNAVAILABLE, className="notice error", role="alert")

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, ctx, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import figures, ids
-from dashboard.ui.clicks import clicked_code, download_href
+from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import card_outputs, chart_card, tile
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
@@ -166,22 +165,12 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         )
 
 
-@callbacks(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.OVERVIEW_TRUST, "clickData"),
-    Input(ids.OVERVIEW_AGE, "clickData"),
-    Input(ids.OVERVIEW_PLACE, "clickData"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
+# a click on a bar filters every view by what it shows
+bar_clicks_filter(
+    callbacks,
+    {
+        ids.OVERVIEW_TRUST: (ids.FILTER_TRUST, (ids.FILTER_SITE,)),
+        ids.OVERVIEW_AGE: (ids.FILTER_AGE, ()),
+        ids.OVERVIEW_PLACE: (ids.FILTER_PLACE, ()),
+    },
 )
-def cross_filter(trust_click: Any, age_click: Any, place_click: Any, search: Any) -> str:
-    """A click on a bar filters every view by what it shows."""
-    with opened_view(search) as view:
-        options = view.options
-        if ctx.triggered_id == ids.OVERVIEW_TRUST and (code := clicked_code(trust_click, options.trusts)):
-            return view.with_filters(trust_codes=(code,), site_codes=())
-        if ctx.triggered_id == ids.OVERVIEW_AGE and (code := clicked_code(age_click, options.age_groups)):
-            return view.with_filters(age_groups=(code,))
-        if ctx.triggered_id == ids.OVERVIEW_PLACE and (code := clicked_code(place_click, options.places)):
-            return view.with_filters(places=(code,))
-        raise PreventUpdate

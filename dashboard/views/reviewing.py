@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import figures, ids
-from dashboard.ui.clicks import clicked_code, download_href
+from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import card_outputs, chart_card, table, tile
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
@@ -183,15 +182,5 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         return (tiles, *(value for name in CHARTS for value in parts[name]), *figs)
 
 
-@callbacks(
-    Output(ids.URL, "search", allow_duplicate=True),
-    Input(ids.REVIEW_BY_CDOP, "clickData"),
-    State(ids.URL, "search"),
-    prevent_initial_call=True,
-)
-def filter_by_reviewer(click: Any, search: Any) -> str:
-    with opened_view(search) as view:
-        code = clicked_code(click, view.options.reviewing_cdops)
-        if code is None:
-            raise PreventUpdate
-        return view.with_filters(reviewing_cdops=(code,))
+# a click on a reviewing CDOP's bar filters every view by it
+bar_clicks_filter(callbacks, {ids.REVIEW_BY_CDOP: (ids.FILTER_REVIEWER, ())})

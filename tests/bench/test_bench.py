@@ -144,3 +144,54 @@ def test_the_results_table_says_what_was_not_run() -> None:
     assert "| p95 of a filter change, 1x (worst page and user) | <= 30 ms | 40.0 | **no** |" in text
     assert "| login page answering after `python app.py` | <= 3 s | 1.5 | yes |" in text
     assert "| worker RSS after the 100x run | <= 300 MB |  | not run |" in text
+
+
+def _browser_run(cold: float, change_worst_user: float) -> dict:
+    def figure(median: float) -> dict:
+        return {"median": median, "worst": median * 1.5, "runs": 5}
+
+    return {
+        "date": "2026-11-29 16:00 UTC",
+        "commit": "abc1234",
+        "cdop_user": "sel",
+        "office_link": {"latency": 40, "downloadThroughput": 1.25e6, "uploadThroughput": 1.25e6},
+        "cold_loopback_s": figure(cold),
+        "cold_office_s": figure(2.0),
+        "first_view_mb": figure(1.0),
+        "warm_page_s": figure(0.3),
+        "filter_change_p95_ms": {
+            "sel": {**figure(100.0), "p50_ms": 80.0, "changes": 100},
+            "admin": {**figure(change_worst_user), "p50_ms": 90.0, "changes": 100},
+        },
+        "heap_mb": figure(30.0),
+        "heap_pages": ["trusts", "overview"],
+    }
+
+
+def test_the_browser_section_shows_before_and_now_and_judges_the_median() -> None:
+    results = {
+        "date": "2026-11-29",
+        "cores": 2,
+        "python": "3.11",
+        "machine": "x86_64",
+        "scales": {},
+        "browser": _browser_run(cold=0.8, change_worst_user=130.0),
+        "browser_before": _browser_run(cold=2.0, change_worst_user=300.0),
+    }
+    values = measured(results)
+    assert values["browser_cold"] == 0.8
+    assert values["browser_change"] == 130.0  # the worse of the two users
+    text = markdown(results)
+    assert "| browser: sign-in to all charts drawn, cold cache, loopback | <= 1.0 s | 0.8 | yes |" in text
+    assert "| browser: filter change, p95 over 20 changes (worst user), 1x | <= 120 ms | 130.0 | **no** |" in text
+    # the section: before (the first run) beside now, each as median / worst
+    assert "| sign-in to all charts drawn, cold cache, loopback | <= 1.0 s | 2 / 3 | 0.8 / 1.2 | yes |" in text
+    assert "commit `abc1234`" in text
+    assert "| admin | 100 | 90.0 ms | 130 / 195 ms |" in text
+
+
+def test_without_a_browser_run_its_targets_say_not_run() -> None:
+    results = {"date": "2026-11-29", "cores": 2, "python": "3.11", "machine": "x86_64", "scales": {}}
+    text = markdown(results)
+    assert "| browser: warm cache, open another page | <= 0.35 s |  | not run |" in text
+    assert "In the browser" not in text

@@ -215,13 +215,36 @@ def test_a_filter_change_is_one_request_and_writes_the_canonical_url(session: Se
 
 def test_clicking_a_bar_filters_every_view(session: Session, live: LiveApp) -> None:
     session.sign_in("ncl")
+    sent = callback_requests(session)
     click_bar(session, "overview-age", 0)
+    assert sent == ["url.search"], sent  # the click set the filter bar in the browser: one request, as a filter
     assert "age=0-27d" in session.page.url
+    assert "0-27 days" in session.page.inner_text("#filter-age")  # the control shows the choice
     assert_headline_matches(session, live, scope_of(live, "NCL"))
     session.page.click("#nav-reviewing")
     session.page.wait_for_selector("#review-matrix .main-svg")
     session.settle()
     assert "age=0-27d" in session.page.url and "0-27 days" in session.page.inner_text("#filter-summary")
+
+
+def test_a_forged_click_on_a_bar_changes_nothing(session: Session) -> None:
+    """A click whose code is not among the control's options (here a trust outside NCL) is dropped in the
+    browser; the server would clean it from the URL anyway."""
+    session.sign_in("ncl")
+    before = session.page.url
+    sent = callback_requests(session)
+    forged = {"points": [{"customdata": "RTH"}]}
+    session.page.evaluate("click => window.dash_clientside.set_props('overview-trust', {clickData: click})", forged)
+    session.page.wait_for_timeout(500)
+    session.settle()
+    assert session.page.url == before and sent == []
+    click_bar(session, "overview-place", 0)  # a real one still works
+    assert "place=" in session.page.url and "trust=" not in session.page.url
+    session.page.click("#nav-reviewing")
+    session.page.wait_for_selector("#review-by-cdop .main-svg")
+    session.settle()
+    click_bar(session, "review-by-cdop", last=True)  # the CDOP reviewing most of these deaths
+    assert "reviewer=" in session.page.url and "place=" in session.page.url
 
 
 def test_drill_from_trust_to_hospital_to_place_and_back(session: Session) -> None:

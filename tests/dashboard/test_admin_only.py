@@ -28,7 +28,6 @@ CDOP_USER = "ncl"
 REPORT_CALLBACKS = {
     "shell.route",
     "overview.refresh",
-    "overview.cross_filter",
     "whatsnew.refresh",
     "whatsnew.choose_since",
     "whatsnew.mark_seen",
@@ -36,7 +35,6 @@ REPORT_CALLBACKS = {
     "trusts.refresh",
     "trusts.drill_down",
     "reviewing.refresh",
-    "reviewing.filter_by_reviewer",
     "trends.refresh",
     "trends.remember_choice",
     "cases.rows",

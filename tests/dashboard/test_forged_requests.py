@@ -136,7 +136,8 @@ def test_the_attack_covers_every_server_callback(client: DashClient) -> None:
     callbacks = server_callbacks(client)
     assert len(callbacks) >= 12
     inputs = {f"{i['id']}.{i['property']}" for d in callbacks for i in d["inputs"]}
-    assert {"url.search", "url.pathname", "cases-grid.getRowsRequest", "overview-trust.clickData"} <= inputs
+    assert {"url.search", "url.pathname", "cases-grid.getRowsRequest", "drill-chart.clickData"} <= inputs
+    assert "cases-grid-ready.data" in inputs  # the case list's "AG Grid's code has run" (dashboard/ui/grid_code)
     assert {"whatsnew-mark.n_clicks", "whatsnew-date-go.n_clicks", "seen-mark.data"} <= inputs  # What's new
     states = {f"{s['id']}.{s['property']}" for d in callbacks for s in d.get("state", [])}
     assert {"whatsnew-as-of.data", "whatsnew-date.value"} <= states

@@ -29,8 +29,37 @@ def stays_here(location: str) -> bool:
 
 # pieces an attacker would combine: separators, controls, schemes, hosts
 PIECES = st.sampled_from(
-    ["/", "//", "\\", "\t", "\r", "\n", "\x00", "\x0b", "\x0c", " ", "\u3000", "\u2028", "%2F", "%09", "%5C", ":",
-     "@", "?", "#", ".", "..", "evil.example", "https:", "javascript:", "trusts", "fy=2024", "&", "=", "\u2215"]
+    [
+        "/",
+        "//",
+        "\\",
+        "\t",
+        "\r",
+        "\n",
+        "\x00",
+        "\x0b",
+        "\x0c",
+        " ",
+        "\u3000",
+        "\u2028",
+        "%2F",
+        "%09",
+        "%5C",
+        ":",
+        "@",
+        "?",
+        "#",
+        ".",
+        "..",
+        "evil.example",
+        "https:",
+        "javascript:",
+        "trusts",
+        "fy=2024",
+        "&",
+        "=",
+        "\u2215",
+    ]
 )
 HOSTILE = st.lists(PIECES, max_size=8).map("".join)
 

@@ -1,0 +1,127 @@
+"""How the app's bytes reach the browser: compressed, and cached for a year when the URL says
+which version of a file it is.
+
+**Compression** is flask-compress, switched on by Dash's ``compress=True``; ``COMPRESSION`` is
+its configuration, set on the Flask server before Dash is built (flask-compress reads it then).
+
+- Brotli, else gzip (``br`` first: a browser offering both gets brotli; zstd is not offered).
+- One level for everything, brotli 5 and gzip 6: a 190 kB callback answer (admin, all England)
+  takes under 1 ms at brotli 5 and shrinks 15-fold; plotly's 1.5 MB bundle takes about 30 ms,
+  once per browser (it is cached for a year). Brotli 11 would save a further tenth on the big
+  bundles but costs 2 s each, and flask-compress's cache of compressed bodies covers every
+  compressed response, callbacks included, so a key mistake there would hand one user's
+  answer to another: not worth 40 kB once per browser.
+- A 1 MB brotli window (``lgwin`` 20): as small as the big bundles allow without growing. A
+  streamed response is compressed chunk by chunk, and a brotli encoder holds back up to about
+  twice its window before it writes anything, so this bounds what the case-list CSV keeps in
+  memory (about 2 MB at a time; the default 4 MB window held back 8 MB).
+- Streamed responses stay streamed (``COMPRESS_STREAMS``): flask-compress wraps a stream in an
+  incremental compressor and drops its Content-Length, so the case-list CSV is never held
+  whole. Flask sends files as streams too, hence gzip in ``COMPRESS_ALGORITHM_STREAMING``
+  (flask-compress leaves it out by default). For the assets endpoint alone
+  (``COMPRESS_STREAMING_ENDPOINT_CONDITIONAL``) flask-compress then holds the compressed file
+  (460 kB at most) to give its length and to answer a browser revalidating with the
+  compressed ETag with a 304.
+- What is compressed: JavaScript, CSS, JSON (Dash's layout, dependencies and every callback
+  answer), CSV downloads and icons. **HTML is not.** The sign-in pages carry a CSRF token
+  beside text an attacker can choose (``/login?next=...``): that is the shape BREACH reads a
+  secret from, by watching compressed sizes. Dash's own page (9 kB, no secret in it) would save
+  6 kB, once per visit, so no HTML page is compressed and no future one can slip in. Of the
+  JSON, Dash's layout holds the sign-out form's token but nothing from the request, callback
+  answers reflect the request but hold no token, and the session cookie is ``SameSite=Lax``:
+  another site cannot make a browser fetch either signed in.
+- Nothing under 1 kB: it fits in one packet either way.
+
+**Caching.** A fingerprinted URL names one version of a file, so it may be kept for a year and
+never revalidated (``immutable``): Dash's component suites (``...v4_4_1m1795961542.min.js``,
+where Dash already sends a year's ``max-age``) and the ``assets/`` files Dash links as
+``?m=<modified time>``, when that time is the file's own (a stale or made-up ``m`` gets no
+such promise). Every other file is revalidated (``no-cache``, with its ETag). Pages, Dash's
+JSON and callback answers are ``no-store``: they hold a user's data and are never reused.
+Responses that set their own Cache-Control (downloads, ``/healthz``, 429s) keep it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dash
+from flask import Flask, Response, request
+from werkzeug.security import safe_join
+
+YEAR = 31_536_000
+IMMUTABLE = f"public, max-age={YEAR}, immutable"
+ASSETS_ENDPOINT = "_dash_assets.static"  # the blueprint Dash registers for assets/ (routes prefix "/")
+COMPONENT_SUITES = "/_dash-component-suites/"
+
+COMPRESSION = {
+    "COMPRESS_ALGORITHM": ["br", "gzip"],
+    "COMPRESS_ALGORITHM_STREAMING": ["br", "gzip"],
+    "COMPRESS_BR_LEVEL": 5,
+    "COMPRESS_BR_WINDOW": 20,
+    "COMPRESS_LEVEL": 6,
+    "COMPRESS_MIN_SIZE": 1024,
+    "COMPRESS_STREAMS": True,
+    "COMPRESS_STREAMING_ENDPOINT_CONDITIONAL": [ASSETS_ENDPOINT],
+    "COMPRESS_MIMETYPES": [
+        "application/javascript",
+        "text/javascript",
+        "text/css",
+        "application/json",
+        "text/csv",
+        "text/plain",
+        "image/svg+xml",
+        "image/x-icon",
+        "image/vnd.microsoft.icon",
+    ],
+}
+
+
+def init(server: Flask, app: dash.Dash) -> None:
+    """After Dash is built (with ``compress=True`` and ``COMPRESSION`` in the server's config)."""
+    # Dash 4.4.1 means to default flask-compress to gzip only when unset, but asks hasattr() of
+    # the config dict (always false) after flask-compress has read it: the app still offers
+    # brotli, yet the config would say gzip. Keep the config true to what is served.
+    server.config["COMPRESS_ALGORITHM"] = COMPRESSION["COMPRESS_ALGORITHM"]
+    init_caching(server, app)
+    folder = Path(app.config.assets_folder)
+    # the sign-in pages (Jinja) link the same fingerprinted URLs as Dash's page, so the
+    # browser reuses what it has, and asks for no /favicon.ico
+    server.add_template_global(lambda name: f"/assets/{name}?m={os.stat(folder / name).st_mtime}", "asset_url")
+    server.add_template_global(lambda: f"/_favicon.ico?v={dash.__version__}", "favicon_url")
+
+
+def init_caching(server: Flask, app: dash.Dash) -> None:
+    """Cache-Control on every response that does not set its own (see the module's docstring)."""
+    assets_url = "/" + app.config.assets_url_path.strip("/") + "/"
+    assets_folder = Path(app.config.assets_folder)
+
+    @server.after_request
+    def cache_control(response: Response) -> Response:
+        path = request.path
+        if path.startswith(COMPONENT_SUITES):
+            # Dash gives a fingerprinted file a year's max-age and any other its ETag
+            fingerprinted = response.cache_control.max_age == YEAR
+            response.headers["Cache-Control"] = IMMUTABLE if fingerprinted else "no-cache"
+        elif path.startswith(assets_url):
+            fresh = fingerprinted_asset(assets_folder, path.removeprefix(assets_url), request.args.get("m"))
+            response.headers["Cache-Control"] = IMMUTABLE if fresh else "no-cache"
+        elif path == "/_favicon.ico":
+            response.headers["Cache-Control"] = IMMUTABLE if request.args.get("v") == dash.__version__ else "no-cache"
+        elif "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def fingerprinted_asset(folder: Path, name: str, stamp: str | None) -> bool:
+    """Whether ``?m=stamp`` is the modified time Dash links ``assets/<name>`` with now."""
+    if not stamp:
+        return False
+    found = safe_join(str(folder), name)
+    if found is None:
+        return False
+    try:
+        return stamp == str(os.stat(found).st_mtime)
+    except OSError:
+        return False
