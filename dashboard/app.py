@@ -131,7 +131,18 @@ def create_app(settings: Settings) -> dash.Dash:
         server.logger.warning("the deaths store is unavailable: %s", str(error).splitlines()[0])
         return jsonify(error="the deaths store is unavailable"), 503
 
+    _first_request_now(server)
     return app
+
+
+def _first_request_now(server: Flask) -> None:
+    """Run what Dash does on an app's first request now, before any request arrives. Dash sets
+    itself up then (``Dash._setup_server``, a ``before_request`` hook: among others it lists the
+    files it will serve), and marks that done before it is, so requests on other threads in the
+    meantime are refused its own scripts (404). One of gunicorn's workers may well get its first
+    requests all at once: the page they come from was served by another worker."""
+    with server.test_request_context("/healthz"):  # public: the sign-in gate lets it through
+        server.preprocess_request()
 
 
 def _sync_demo_users(svc: Services) -> bool:
