@@ -1,6 +1,7 @@
 """Deaths by hospital trust: the entry point.
 
-    python app.py                      run the dashboard (builds a demo store on first run)
+    python app.py                      serve the dashboard with gunicorn (builds a demo store on first run)
+    python app.py --dev                the same with Flask's development server and its reloader
     python app.py load PATH            load an NCMD-style extract (CSV or XLSX)
     python app.py demo [--scale K]     build a synthetic demo store
     python app.py users ...            add, list, disable, grant or revoke users
@@ -21,17 +22,23 @@ import click
 from commands.data import demo, load
 from commands.mapping import mapping
 from commands.reference import reference
-from commands.serve import run
+from commands.serve import run, serve_options
 from commands.users import users
 from settings import load_settings
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
+@serve_options
 @click.pass_context
-def cli(ctx: click.Context) -> None:
-    """Deaths by hospital trust: a dashboard for Child Death Overview Panels."""
+def cli(ctx: click.Context, host: str | None, port: int | None, dev: bool) -> None:
+    """Deaths by hospital trust: a dashboard for Child Death Overview Panels.
+
+    Without a command it serves the dashboard (as `run` does).
+    """
     if ctx.invoked_subcommand is None:
-        ctx.invoke(run)
+        ctx.invoke(run, host=host, port=port, dev=dev)
+    elif host is not None or port is not None or dev:
+        raise click.UsageError("--host, --port and --dev serve the dashboard: give them alone or after `run`")
 
 
 for command in (run, load, demo, users, mapping, reference):

@@ -1,37 +1,47 @@
-"""gunicorn settings: `gunicorn -c gunicorn.conf.py app:server`.
+"""gunicorn settings: `gunicorn -c gunicorn.conf.py app:server`, and `python app.py`, which
+runs gunicorn in its own process with this file (commands/serve.py).
 
-No --preload: each worker opens the DuckDB store read-only on first use.
+Workers: one more than the cores, each with a few threads (WEB_WORKERS, WEB_THREADS). The
+processes use the cores (the app's Python holds the GIL while it builds a figure); the threads
+are for waiting: a person on a slow link downloading a streamed CSV holds a thread, not a whole
+worker. Each worker opens the DuckDB store read-only on first use (no --preload) and holds one
+connection, shared by its threads (a cursor each), so memory grows with workers, hardly with threads.
 """
 
-import multiprocessing
-import os
+from settings import load_settings
 
-bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
-workers = int(os.environ.get("WEB_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = 1
+_settings = load_settings()
+
+bind = f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"
+worker_class = "gthread"
+workers = _settings.web_workers
+threads = _settings.web_threads
 timeout = 60
+graceful_timeout = 10  # on SIGTERM, requests in flight get this long to finish
 control_socket_disable = True  # gunicorn 27 would otherwise make a socket in the home folder
 accesslog = "-"
 
 
 def on_starting(server):
-    """The synthetic demo must not be served beyond this machine."""
-    from commands.serve import is_loopback
-    from queries.deaths_store import DeathsStore
-    from queries.store import StoreUnavailable
-    from settings import load_settings
+    """Refuse, before any worker starts, what the app would refuse in each of them (real data
+    without SECRET_KEY, say), and the synthetic demo beyond this machine."""
+    from commands.serve import refusal
 
-    try:
-        synthetic = DeathsStore(load_settings().store_path).facts().synthetic
-    except StoreUnavailable:
-        return
     hosts = [address.rsplit(":", 1)[0].strip("[]") for address in server.cfg.bind]
-    if synthetic and not all(is_loopback(host) for host in hosts):
-        raise SystemExit(f"the synthetic demo only listens on this machine, not on {', '.join(hosts)}")
+    refused = refusal(load_settings(), hosts)
+    if refused:
+        raise SystemExit(refused)
 
 
 def post_worker_init(worker):
-    """The app is built: keep its start-up objects out of the collector's way."""
+    """The app is built, before the worker takes its first request: name no product in the Server
+    header, and keep the app's start-up objects out of the collector's way."""
+    import gunicorn.http.wsgi
+
+    from dashboard.auth.headers import SERVER_BANNER
     from dashboard.runtime import tune_worker
 
+    # gunicorn has no setting for its Server header (benoitc/gunicorn#825): each of the app's
+    # responses takes the name from this module's SERVER (gunicorn's own error pages send none)
+    gunicorn.http.wsgi.SERVER = SERVER_BANNER
     tune_worker()

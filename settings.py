@@ -9,6 +9,7 @@ from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = PROJECT_DIR / "data" / "reference"
+WEB_THREADS = 4  # threads in each web worker, unless WEB_THREADS says otherwise
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,22 @@ class Settings:
     rate_limit_server_seconds: int = 15
     rate_limit_window_seconds: int = 10
     rate_limit_downloads: int = 20
+    # the web server (gunicorn.conf.py, which `python app.py` serves with too): worker processes, and
+    # threads in each (a thread, not a whole worker, waits on a slow client's download)
+    web_workers: int = 1
+    web_threads: int = 1
+
+    def refusal(self, *, synthetic: bool) -> str | None:
+        """Why the app must not serve a store (of synthetic or real deaths) with these settings, or None.
+        The app checks it as it starts, and `python app.py` before it starts the web server."""
+        if self.fixed_today is not None and not synthetic:
+            return "FIXED_TODAY is for the synthetic demo and its tests only; unset it to serve real data"
+        if not synthetic and not self.secret_key:
+            return (
+                "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
+                "for example SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return None
 
     @property
     def store_path(self) -> Path:
@@ -69,7 +86,17 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rate_limit_server_seconds=_int(env, "RATE_LIMIT_SERVER_SECONDS", 15, low=1),
         rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", 10, low=1),
         rate_limit_downloads=_int(env, "RATE_LIMIT_DOWNLOADS", 20, low=1),
+        web_workers=_int(env, "WEB_WORKERS", cores() + 1, low=1),
+        web_threads=_int(env, "WEB_THREADS", WEB_THREADS, low=1),
     )
+
+
+def cores() -> int:
+    """The processor cores this process may run on (a container's or taskset's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _int(env: os._Environ[str] | dict[str, str], name: str, default: int, low: int | None = None) -> int:

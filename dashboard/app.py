@@ -68,13 +68,9 @@ def create_app(settings: Settings) -> dash.Dash:
         settings=settings, store=DeathsStore(settings.store_path), engine=operational.connect(settings.operational_url)
     )
     demo = _sync_demo_users(svc)
-    if settings.fixed_today is not None and not demo:
-        raise SystemExit("FIXED_TODAY is for the synthetic demo and its tests only; unset it to serve real data")
-    if not demo and not settings.secret_key:
-        raise SystemExit(
-            "SECRET_KEY must be set for a real deployment (only the synthetic demo may generate its own): "
-            "for example SECRET_KEY=$(python3 -c 'import secrets; print(secrets.token_hex(32))')"
-        )
+    refusal = settings.refusal(synthetic=demo)
+    if refusal:
+        raise SystemExit(refusal)
     server = Flask("dashboard")
     server.config.update(SECRET_KEY=secret_key(settings))
     server.config.update(delivery.COMPRESSION)  # flask-compress reads it when Dash's compress=True starts it
@@ -135,7 +131,18 @@ def create_app(settings: Settings) -> dash.Dash:
         server.logger.warning("the deaths store is unavailable: %s", str(error).splitlines()[0])
         return jsonify(error="the deaths store is unavailable"), 503
 
+    _first_request_now(server)
     return app
+
+
+def _first_request_now(server: Flask) -> None:
+    """Run what Dash does on an app's first request now, before any request arrives. Dash sets
+    itself up then (``Dash._setup_server``, a ``before_request`` hook: among others it lists the
+    files it will serve), and marks that done before it is, so requests on other threads in the
+    meantime are refused its own scripts (404). One of gunicorn's workers may well get its first
+    requests all at once: the page they come from was served by another worker."""
+    with server.test_request_context("/healthz"):  # public: the sign-in gate lets it through
+        server.preprocess_request()
 
 
 def _sync_demo_users(svc: Services) -> bool:

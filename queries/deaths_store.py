@@ -105,3 +105,15 @@ class DeathsStore:
         self._connection()  # no cursor: facts are read when the file is opened
         assert self._facts is not None
         return self._facts
+
+    def close(self) -> None:
+        """Close the idle cursors and the connection (the next request opens the store again).
+        For a process that ends while a server thread still holds the store (Werkzeug's reloader
+        restarting): DuckDB then sees its objects freed, instead of reporting them as leaks."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            conn, self._conn, self._identity = self._conn, None, None
+        for _, cursor in idle:
+            cursor.close()
+        if conn is not None:
+            conn.close()

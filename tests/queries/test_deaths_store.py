@@ -104,3 +104,15 @@ def test_threads_never_share_a_leased_cursor(store: DeathsStore) -> None:
         thread.join()
     assert clashes == [] and len(seen) == 200
     assert len(set(seen)) <= 4 + IDLE_CURSORS  # reused, not one per request
+
+
+def test_closing_the_store_closes_its_cursors_and_the_next_request_opens_it_again(store: DeathsStore) -> None:
+    cursor, give_back = store.lease()
+    counted = deaths(cursor)
+    give_back()
+    store.close()
+    with pytest.raises(duckdb.ConnectionException):
+        deaths(cursor)
+    again, give_back_again = store.lease()
+    assert again is not cursor and deaths(again) == counted
+    give_back_again()
