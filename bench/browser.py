@@ -11,7 +11,7 @@ repeated ``RUNS`` times (median and worst reported):
 - warm: in a profile that has seen the app, opening another page (a full load
   of /trusts) until its charts are drawn;
 - filter changes: a bar of the age chart clicked, then the filter bar's reset,
-  alternately, 20 changes per run, from the pointer press to every chart of the
+  alternately, 20 changes per run, from the click (the pointer's release) to every chart of the
   page drawn again, for the largest footprint's user and for ``admin``;
 - heap: ``admin`` visits every page through the navigation (one document);
   then, after a garbage collection, the tab's JavaScript heap in use.
@@ -63,7 +63,7 @@ VIEWPORT = {"width": 1280, "height": 900}
 VISIBLE_IDS = "links => links.filter((a) => a.offsetParent !== null).map((a) => a.id.slice(4))"
 
 # Installed in every document before its own scripts: counts Dash's requests
-# (until their bodies are read) and DOM changes, and notes the last pointer press.
+# (until their bodies are read) and DOM changes, and notes the last pointer release.
 PROBE = """
 (() => {
   const b = window.__bench = {inflight: 0, last: performance.now(), input: null};
@@ -79,7 +79,8 @@ PROBE = """
     }
     return promise;
   };
-  addEventListener('pointerdown', (e) => { b.input = e.timeStamp; }, true);
+  // a click is made when the button is released: the wait starts there
+  addEventListener('pointerup', (e) => { b.input = e.timeStamp; }, true);
   addEventListener('submit', () => {
     sessionStorage.setItem('__bench_submit', String(performance.timeOrigin + performance.now()));
   }, true);
@@ -228,7 +229,7 @@ def click_bar(page: Page, graph: str, index: int) -> None:
 def filter_changes(
     browser: Browser, base: str, user: tuple[str, str], changes: int = CHANGES, warm_up: int = WARM_UP
 ) -> list[float]:
-    """Seconds from each pointer press to every chart of the overview drawn again (after ``warm_up``
+    """Seconds from each click (the pointer released) to every chart of the overview drawn again (after ``warm_up``
     changes that are not counted, as the server-side bench does: each worker's first sight of a
     footprint fills its caches)."""
     tab = Tab(browser, base)
@@ -237,14 +238,14 @@ def filter_changes(
         tab.sign_in(*user)
         for number in range(warm_up + changes):
             before = tab.page.url
-            pressed_after = tab.state()["last"]
+            clicked_after = tab.state()["last"]
             if number % 2 == 0:
                 tab.page.locator("#overview-age").scroll_into_view_if_needed()
                 click_bar(tab.page, "overview-age", number // 2)
             else:
                 tab.page.click("#filter-reset")
             tab.page.wait_for_function("before => location.href !== before", arg=before, timeout=30_000)
-            state = tab.wait_drawn(graphs=4, after=pressed_after)
+            state = tab.wait_drawn(graphs=4, after=clicked_after)
             timings.append((state["last"] - state["input"]) / 1000)
         return timings[warm_up:]
     finally:

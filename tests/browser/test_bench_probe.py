@@ -1,5 +1,5 @@
 """The browser benchmark's idea of "drawn" (bench/browser.py) is not premature: at that moment every chart
-holds the figure the server sent, and a filter change is timed from the press to the redraw."""
+holds the figure the server sent, and a filter change is timed from the click to the redraw."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_drawn_means_every_chart_holds_its_figure(browser: Browser, live: LiveAp
     assert state["inflight"] == 0 and not state["loading"]
 
 
-def test_a_filter_change_is_timed_from_the_press_to_the_redraw(browser: Browser, live: LiveApp) -> None:
+def test_a_filter_change_is_timed_from_the_click_to_the_redraw(browser: Browser, live: LiveApp) -> None:
     timings = filter_changes(browser, live.base, ("ncl", "demo-ncl"), changes=2, warm_up=1)
     assert len(timings) == 2
     assert all(0 < seconds < 10 for seconds in timings), timings
