@@ -30,6 +30,7 @@ INDEX = """<!DOCTYPE html>
 <title>{%title%}</title>
 {%favicon%}
 {%css%}
+PRELOADS
 </head>
 <body>
 {%app_entry%}
@@ -93,7 +94,7 @@ def create_app(settings: Settings) -> dash.Dash:
         compress=True,
     )
     delivery.init(server, app)
-    app.index_string = INDEX
+    app.index_string = INDEX.replace("PRELOADS", delivery.preload_links(app))
     grid_code.defer()  # AG Grid's code is loaded by the case list alone, not by every page
     app.layout = shell.layout
     shell.callbacks.register(app)

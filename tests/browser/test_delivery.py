@@ -150,3 +150,32 @@ def test_every_page_arrives_compressed_from_this_app_with_the_partial_plotly_bun
         assert not missing, f"trace types the plotly.js bundle lacks: {missing}"
         check_the_wire(wire, live)
         assert session.console_errors == []
+
+
+def test_what_dash_fetches_first_is_preloaded_and_fetched_once(browser: Browser, live: LiveApp) -> None:
+    """The page's head preloads Dash's layout and dependencies and dcc's dropdown and graph code
+    (dashboard.delivery.preload_links): each crosses the wire once per page load, so the preload
+    was used and not fetched again when Dash asked for it."""
+    with browsing(browser, live) as session:
+        wire = Wire()
+        wire.watch(session)
+        initiators: list[tuple[str, str]] = []
+        cdp = session.page.context.new_cdp_session(session.page)
+        cdp.send("Network.enable")
+        cdp.on(
+            "Network.requestWillBeSent",
+            lambda e: initiators.append((urlparse(e["request"]["url"]).path, e["initiator"]["type"])),
+        )
+        session.sign_in("ncl")
+        session.goto("/trusts", "#drill-chart .main-svg")  # a second full page load, warm
+        paths = [urlparse(e.url).path for e in wire.done()]
+        # asked for by the page's HTML (the preload), not by a script once every script has run
+        assert {kind for path, kind in initiators if path == "/_dash-layout"} == {"parser"}, initiators
+        for path in (
+            "/_dash-layout",
+            "/_dash-dependencies",
+            "/_dash-component-suites/dash/dcc/async-graph.js",
+            "/_dash-component-suites/dash/dcc/async-dropdown.js",
+        ):
+            assert paths.count(path) == 2, (path, paths.count(path))  # once for each of the two loads
+        assert session.console_errors == []

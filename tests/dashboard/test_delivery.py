@@ -317,3 +317,16 @@ def test_every_trace_type_the_app_draws_is_in_the_bundle(llr: DashClient, admin:
     assert drawn == every_chart, f"charts that drew no trace in this walk: {every_chart - drawn}"
     missing = {kind: sorted(names) for kind, names in used.items() if kind not in bundle_trace_types()}
     assert not missing, f"trace types the plotly.js bundle lacks, by chart: {missing}"
+
+
+def test_the_page_preloads_what_dash_fetches_first_and_each_answers(llr: DashClient, page_html: str) -> None:
+    head = page_html.split("</head>")[0]
+    preloaded = re.findall(r'<link rel="preload" href="([^"]+)" as="(fetch|script)"', head)
+    assert [url for url, _ in preloaded] == [
+        "/_dash-layout",
+        "/_dash-dependencies",
+        "/_dash-component-suites/dash/dcc/async-dropdown.js",
+        "/_dash-component-suites/dash/dcc/async-graph.js",
+    ]
+    for url, _kind in preloaded:
+        assert llr.client.get(url).status_code == 200, url
