@@ -193,9 +193,12 @@ def browser_section(browser: dict[str, Any], before: dict[str, Any] | None) -> l
     lines += [
         "",
         '"Drawn" is decided in the page: no Dash request in flight or with its body unread, no component marked '
-        "loading by Dash, every chart holding plotly's SVG, and no change in the document for 500 ms; the time "
-        "drawn is the last change before that quiet spell (so the wait is not counted). Sign-in is timed from the "
-        "form's submit event, a filter change from the click (the pointer's release), another page from the navigation's start. "
+        "loading by Dash or pending by dcc.Graph, every chart holding plotly's SVG, and no change in the document "
+        "for 500 ms; the time drawn is the last change before that quiet spell (so the wait is not counted). A "
+        "resize pass that only sets and clears dcc.Graph's pending mark, and plotly's hover label following the "
+        "resting pointer, are not changes. Sign-in is timed from the form's submit event, a filter change from "
+        "the click (the pointer's release), another page from the navigation's start; six filter changes are "
+        "made untimed first (each worker's caches). "
         f"The office link is Chromium's network emulation: {browser['office_link']['latency']} ms latency, "
         f"{browser['office_link']['downloadThroughput'] * 8 / 1e6:g} Mbit/s down and "
         f"{browser['office_link']['uploadThroughput'] * 8 / 1e6:g} Mbit/s up. Bytes are as sent (compressed when "
