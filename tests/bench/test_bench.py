@@ -177,6 +177,7 @@ def test_the_browser_section_shows_before_and_now_and_judges_the_median() -> Non
         "scales": {},
         "browser": _browser_run(cold=0.8, change_worst_user=130.0),
         "browser_before": _browser_run(cold=2.0, change_worst_user=300.0),
+        "browser_first_run": _browser_run(cold=2.5, change_worst_user=500.0),
     }
     values = measured(results)
     assert values["browser_cold"] == 0.8
@@ -188,6 +189,7 @@ def test_the_browser_section_shows_before_and_now_and_judges_the_median() -> Non
     assert "| sign-in to all charts drawn, cold cache, loopback | <= 1.0 s | 2 / 3 | 0.8 / 1.2 | yes |" in text
     assert "commit `abc1234`" in text
     assert "| admin | 100 | 90.0 ms | 130 / 195 ms |" in text
+    assert "The very first run of this section" in text and "cold cache, loopback 2.5 / 3.75" in text
 
 
 def test_without_a_browser_run_its_targets_say_not_run() -> None:
