@@ -176,9 +176,9 @@ def browser_section(
     if before:
         lines += [
             "",
-            f"Before: the first run of this section, {before.get('date', '?')} on commit `{before.get('commit', '?')}`"
-            f", before the changes of issue 15 (load average then {before.get('load_average', '?')}; now "
-            f"{browser.get('load_average', '?')}).",
+            f"Before: this section (the same `bench/browser.py`) run on the code before issue 15's changes, commit "
+            f"`{before.get('commit', '?')}`, {before.get('date', '?')} (load average then "
+            f"{before.get('load_average', '?')}; now {browser.get('load_average', '?')}).",
         ]
     if first_run:
         figures = "; ".join(
