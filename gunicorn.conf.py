@@ -8,11 +8,12 @@ worker. Each worker opens the DuckDB store read-only on first use (no --preload)
 connection, shared by its threads (a cursor each), so memory grows with workers, hardly with threads.
 """
 
+from commands.serve import bind_address
 from settings import load_settings
 
 _settings = load_settings()
 
-bind = f"[{_settings.host}]:{_settings.port}" if ":" in _settings.host else f"{_settings.host}:{_settings.port}"
+bind = bind_address(_settings.host, _settings.port)
 worker_class = "gthread"
 workers = _settings.web_workers
 threads = _settings.web_threads

@@ -117,19 +117,16 @@ def refusal(settings: Settings, hosts: list[str]) -> str | None:
 
 def store_is_synthetic(settings: Settings) -> bool:
     """Whether the store holds the synthetic demo (as the app decides demo mode: an unreadable store is not)."""
-    from queries.report import data_facts
-    from queries.store import StoreUnavailable, open_readonly
+    from queries.deaths_store import DeathsStore
+    from queries.store import StoreUnavailable
 
+    store = DeathsStore(settings.store_path)
     try:
-        conn = open_readonly(settings.store_path)
-    except StoreUnavailable:
-        return False
-    try:
-        return bool(data_facts(conn)["synthetic"])
+        return store.facts().synthetic
     except StoreUnavailable:
         return False
     finally:
-        conn.close()
+        store.close()
 
 
 class Gunicorn(BaseApplication):
@@ -138,7 +135,7 @@ class Gunicorn(BaseApplication):
 
     def __init__(self, settings: Settings, host: str, port: int) -> None:
         self.settings = settings
-        self.bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        self.bind = bind_address(host, port)
         # The app's modules, imported once here rather than in every worker: a worker then only
         # builds the app (about 0.15 s, not 0.7 s), and the imported code's memory is shared.
         # Importing opens nothing: no store connection and no polars thread pool crosses the fork.
@@ -187,6 +184,11 @@ def serve_dev(settings: Settings, host: str, port: int) -> None:
         dev_tools_hot_reload=False,
         request_handler=BannerlessRequestHandler,
     )
+
+
+def bind_address(host: str, port: int) -> str:
+    """``host:port`` as gunicorn's bind setting reads it (an IPv6 address in brackets)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 def is_loopback(host: str) -> bool:

@@ -16,21 +16,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 
+from bench.browser import CHROMIUM, CHROMIUM_ARGS  # one list of flags for the tests and the benchmark
 from ingest.demo import build_demo_store
 from settings import Settings, load_settings
 
 PROJECT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SCREENSHOTS = PROJECT / "docs" / "screenshots"
 
 
