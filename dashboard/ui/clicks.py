@@ -8,28 +8,42 @@ from typing import Any
 from dash import Input, Output, State
 
 from dashboard.callbacks import Callbacks
+from dashboard.ui import ids
+from dashboard.ui.filter_bar import QUERY_JS
 from queries.filters import Option
 
-# A bar click sets the filter bar's control in the browser (no server round
-# trip); the bar's own clientside callback then writes the URL, and the page's
-# callback follows it, so a click costs one request, as a chosen filter does.
-# The code is checked against the control's options, which the server sent for
-# this user's scope; the server cleans the URL again whatever arrives.
+# A bar click sets the filter bar's control and writes the URL in the browser, in
+# one step (no server round trip, and no second pass through the bar's own
+# callback first), and the page's callback follows the URL: a click costs one
+# request, as a chosen filter does. The code is checked against the control's
+# options, which the server sent for this user's scope; the server cleans the
+# URL again whatever arrives.
 BAR_CLICK_TO_CONTROLS = """
 function(...args) {
+    QUERY_JS
     const config = CONFIG;
     const n = config.graphs.length;
-    const clicks = args.slice(0, n), optionLists = args.slice(n);
-    const outputs = config.outputs.map(() => window.dash_clientside.no_update);
+    const clicks = args.slice(0, n), optionLists = args.slice(n, 2 * n), search = args[2 * n] || '';
+    const noUpdate = window.dash_clientside.no_update;
+    const outputs = config.outputs.map(() => noUpdate);
     const fired = (window.dash_clientside.callback_context.triggered || []).map(t => t.prop_id.split('.')[0]);
     const i = config.graphs.findIndex(graph => fired.includes(graph));
     const point = i >= 0 && clicks[i] && Array.isArray(clicks[i].points) ? clicks[i].points[0] : null;
     let code = point ? point.customdata : null;
     if (Array.isArray(code)) { code = code[0]; }
-    if (typeof code !== 'string' || !(optionLists[i] || []).some(o => String(o.value) === code)) { return outputs; }
+    if (typeof code !== 'string' || !(optionLists[i] || []).some(o => String(o.value) === code)) {
+        return [...outputs, noUpdate];
+    }
     outputs[config.outputs.indexOf(config.controls[i])] = [code];
     config.clears[i].forEach(control => { outputs[config.outputs.indexOf(control)] = []; });
-    return outputs;
+    // the same URL the bar's callback would write from the controls as they now stand
+    const current = new URLSearchParams(search);
+    const chosen = {};
+    queryOrder.forEach(param => { chosen[param] = current.getAll(param); });
+    chosen[config.params[i]] = [code];
+    config.clearedParams[i].forEach(param => { chosen[param] = []; });
+    const query = canonicalQuery(current, current.get('footprint'), chosen);
+    return [...outputs, query === search ? noUpdate : query];
 }
 """
 
@@ -60,11 +74,21 @@ def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, tuple[str, tuple[
     controls = [control for control, _ in targets.values()]
     clears = [list(cleared) for _, cleared in targets.values()]
     outputs = list(dict.fromkeys([*controls, *(c for cleared in clears for c in cleared)]))
-    config = {"graphs": graphs, "controls": controls, "clears": clears, "outputs": outputs}
+    param = {control: name for control, (name, _label) in ids.FILTER_DROPDOWNS.items()}
+    config = {
+        "graphs": graphs,
+        "controls": controls,
+        "clears": clears,
+        "outputs": outputs,
+        "params": [param[control] for control in controls],
+        "clearedParams": [[param[control] for control in cleared] for cleared in clears],
+    }
     callbacks.clientside(
-        BAR_CLICK_TO_CONTROLS.replace("CONFIG", json.dumps(config)),
+        BAR_CLICK_TO_CONTROLS.replace("QUERY_JS", QUERY_JS).replace("CONFIG", json.dumps(config)),
         *(Output(control, "value", allow_duplicate=True) for control in outputs),
+        Output(ids.URL, "search", allow_duplicate=True),
         *(Input(graph, "clickData") for graph in graphs),
         *(State(control, "options") for control in controls),
+        State(ids.URL, "search"),
         prevent_initial_call=True,
     )

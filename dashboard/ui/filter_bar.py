@@ -41,7 +41,7 @@ BAR_CONTROLS = (ids.FOOTPRINT, *DROPDOWNS, ids.FILTER_FROM, ids.FILTER_TO)
 BAR_STATE = (State(ids.FILTER_OPTIONS_KEY, "data"), *(State(c, "value") for c in BAR_CONTROLS))
 
 
-def filter_bar() -> html.Section:
+def filter_bar(*, hidden: bool = False) -> html.Section:
     fields = []
     for component_id, (_param, label) in ids.FILTER_DROPDOWNS.items():
         fields.append(
@@ -66,6 +66,7 @@ def filter_bar() -> html.Section:
                 )
     return html.Section(
         id=ids.FILTER_BAR,
+        hidden=hidden,
         className="filters",
         **{"aria-label": "Filters"},
         children=[
@@ -202,13 +203,30 @@ URL_ORDER = [name for name in FILTER_PARAMS if name in ("fy", "from", "to")] + [
     name for name in FILTER_PARAMS if name not in ("fy", "from", "to")
 ]
 
+# The URL's canonical form, in JavaScript: the parameters in the server's order
+# (urlstate.build_query), values in the order given, encoded as Python's urlencode
+# does, so that a URL written in the browser is already the server's and the page
+# is drawn once. Shared by the filter bar's callback and the charts' bar clicks.
+QUERY_JS = """
+    const queryOrder = ORDER, keptParams = KEPT;
+    const plus = s => encodeURIComponent(s)
+        .replace(/[!'()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+        .replace(/%20/g, '+');
+    const canonicalQuery = (current, footprint, chosen) => {
+        const pairs = [];
+        if (footprint) { pairs.push(['footprint', String(footprint)]); }
+        keptParams.forEach(name => { const v = current.get(name); if (v) { pairs.push([name, v]); } });
+        queryOrder.forEach(param => (chosen[param] || []).forEach(v => pairs.push([param, v])));
+        return pairs.length ? '?' + pairs.map(([k, v]) => plus(k) + '=' + plus(v)).join('&') : '';
+    };
+    """.replace("ORDER", json.dumps(URL_ORDER)).replace("KEPT", json.dumps(list(VIEW_PARAMS[1:])))
+
 # A changed control (or Reset) writes the URL in the browser. Values are put in
-# the order of their options (years ascending) and encoded as Python's
-# urlencode does, so the URL is already the server's canonical one and the page
-# is drawn once. The server still cleans whatever arrives.
+# the order of their options (years ascending). The server still cleans whatever arrives.
 callbacks.clientside(
     """
     function(footprint, ...args) {
+        QUERY_JS
         const config = CONFIG;
         const n = config.dropdowns.length;
         const values = args.slice(0, n), start = args[n], end = args[n + 1];
@@ -218,33 +236,26 @@ callbacks.clientside(
         const by = id => fired.some(p => p.startsWith(id + '.'));
         if (!fired.some(p => config.controls.some(id => p.startsWith(id + '.')))) { return noUpdate; }
         const current = new URLSearchParams(search);
-        const pairs = [];
         const chosenFootprint = by(config.footprint) ? footprint : current.get('footprint');
-        if (chosenFootprint) { pairs.push(['footprint', String(chosenFootprint)]); }
-        config.kept.forEach(name => { const v = current.get(name); if (v) { pairs.push([name, v]); } });
+        const chosen = {};
         if (!by(config.reset)) {
-            const chosen = {from: start ? [String(start).slice(0, 10)] : [], to: end ? [String(end).slice(0, 10)] : []};
+            chosen.from = start ? [String(start).slice(0, 10)] : [];
+            chosen.to = end ? [String(end).slice(0, 10)] : [];
             config.dropdowns.forEach((param, i) => {
                 const raw = Array.isArray(values[i]) ? values[i] : (values[i] == null ? [] : [values[i]]);
                 const order = new Map((optionLists[i] || []).map((o, k) => [String(o.value), k]));
                 const rank = v => param === 'fy' ? Number(v) : (order.has(v) ? order.get(v) : Infinity);
                 chosen[param] = [...new Set(raw.map(String))].sort((a, b) => rank(a) - rank(b));
             });
-            config.order.forEach(param => (chosen[param] || []).forEach(v => pairs.push([param, v])));
         }
-        const plus = s => encodeURIComponent(s)
-            .replace(/[!'()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-            .replace(/%20/g, '+');
-        const query = pairs.length ? '?' + pairs.map(([k, v]) => plus(k) + '=' + plus(v)).join('&') : '';
+        const query = canonicalQuery(current, chosenFootprint, chosen);
         return query === search ? noUpdate : query;
     }
-    """.replace(
+    """.replace("QUERY_JS", QUERY_JS).replace(
         "CONFIG",
         json.dumps(
             {
                 "dropdowns": [param for param, _ in ids.FILTER_DROPDOWNS.values()],
-                "order": URL_ORDER,
-                "kept": list(VIEW_PARAMS[1:]),
                 "footprint": ids.FOOTPRINT,
                 "reset": ids.FILTER_RESET,
                 "controls": [*BAR_CONTROLS, ids.FILTER_RESET],

@@ -220,12 +220,10 @@ def test_a_bar_click_is_a_filter_bar_change_in_the_browser_not_a_server_callback
         ids.DRILL_CHART: False,
     }
     bar_click = next(d for d in llr.dependencies if any(i["id"] == ids.OVERVIEW_AGE for i in d["inputs"]))
-    # what a click may set: the filter controls the bars stand for, never the URL or anything else
-    assert {o.split(".")[0].split("@")[0] for o in bar_click["output"].strip(".").split("...")} == {
-        ids.FILTER_TRUST,
-        ids.FILTER_SITE,
-        ids.FILTER_AGE,
-        ids.FILTER_PLACE,
+    # what a click may set: the filter controls the bars stand for and the URL's query, nothing else
+    assert {o.split("@")[0] for o in bar_click["output"].strip(".").split("...")} == {
+        f"{ids.URL}.search",
+        *(f"{control}.value" for control in (ids.FILTER_TRUST, ids.FILTER_SITE, ids.FILTER_AGE, ids.FILTER_PLACE)),
     }
 
 
