@@ -72,6 +72,27 @@ LINE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]  # 
 FONT = "Arial, Helvetica, sans-serif"
 AXIS = {"gridcolor": NHS_PALE_GREY, "zerolinecolor": NHS_PALE_GREY, "automargin": True}
 
+# Margins are set to what the labels are expected to need. Plotly's automargin stays on as the
+# safety net (a label wider than expected still fits), but it redraws a chart a second time
+# whenever the room its labels need differs from the margin in force, so a margin that
+# already holds them saves that second pass on most redraws (a count's tick labels grow and
+# shrink with every filter).
+CHAR_PX = 7.0  # an estimate of one character's width in 13 px Arial
+COUNT_AXIS_PX = 66  # tick labels up to "10,000" and the axis title beside them
+TITLED_AXIS_PX = 52  # one row of tick labels and the axis title below them
+EDGE_PX = 16
+OVERHANG_PX = 24  # room for half the last tick label, past the end of an axis
+
+
+def label_px(labels: list[Any], limit: int = 360) -> int:
+    """Room for the widest of ``labels`` as tick labels beside an axis, in pixels."""
+    widest = max((len(str(label)) for label in labels), default=0)
+    return min(limit, round(widest * CHAR_PX) + 14)
+
+
+def _margin(*, left: int = EDGE_PX, bottom: int = 8, top: int = 8, right: int = EDGE_PX) -> dict[str, int]:
+    return {"l": left, "r": right, "t": top, "b": bottom}
+
 
 def _figure(
     data: list[dict[str, Any]],
@@ -80,11 +101,12 @@ def _figure(
     legend: bool = False,
     xaxis: dict[str, Any] | None = None,
     yaxis: dict[str, Any] | None = None,
+    margin: dict[str, int] | None = None,
     **extra: Any,
 ) -> Figure:
     layout: dict[str, Any] = {
         "height": height,
-        "margin": {"l": 8, "r": 16, "t": 8, "b": 8},
+        "margin": margin or {"l": 8, "r": EDGE_PX, "t": 8, "b": 8},
         "font": {"family": FONT, "size": 13, "color": "#212B32"},
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
@@ -147,6 +169,7 @@ def horizontal_bars(
     return _figure(
         [bar],
         height=_bar_height(len(rows)),
+        margin=_margin(left=label_px(labels), bottom=TITLED_AXIS_PX, right=OVERHANG_PX),
         clickmode="event",
         xaxis={"title": {"text": "Deaths"}, "rangemode": "tozero"},
         yaxis={"type": "category"},
@@ -172,6 +195,7 @@ def column_bars(
     return _figure(
         [bar],
         height=300,
+        margin=_margin(left=COUNT_AXIS_PX, bottom=40, top=OVERHANG_PX),
         clickmode="event",
         xaxis={"type": "category"},
         yaxis={"title": {"text": "Deaths"}, "rangemode": "tozero"},
@@ -218,6 +242,8 @@ def stacked_horizontal(
     return _figure(
         data,
         height=_bar_height(len(rows)) + 40,
+        # the legend above makes its own room before the axes are drawn: it costs no second pass
+        margin=_margin(left=label_px(rows, limit=440), bottom=TITLED_AXIS_PX, right=OVERHANG_PX),
         legend=True,
         barmode="stack",
         clickmode="event",
@@ -269,9 +295,19 @@ def trend(
                     "hovertemplate": f"%{{x}}<br>{group_name}: %{{y:,}} deaths<extra></extra>",
                 }
             )
+    periods = frame["period"].unique(maintain_order=True).to_list()
+    # many periods: plotly turns their labels 30 degrees, so they need about half their width below
+    turned = len(periods) > 12
+    below = label_px(periods) // 2 + 30 if turned else 40
     return _figure(
         data,
         height=340,
+        margin=_margin(
+            left=COUNT_AXIS_PX,
+            bottom=below,
+            top=8 if split is not None else OVERHANG_PX,  # a legend above makes its own room
+            right=50 if turned else OVERHANG_PX,
+        ),
         legend=split is not None,
         xaxis={"type": "category"},
         yaxis={"title": {"text": "Deaths"}, "rangemode": "tozero"},
