@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 from flask_compress import Compress
 
+from dashboard import delivery
 from dashboard.delivery import COMPRESSION, IMMUTABLE
 from dashboard.ui import grid_code, ids
 from dashboard.views import trends
@@ -199,6 +200,38 @@ def test_the_case_list_stays_streamed_when_compressed(
     header, _, rows = plain.partition(b"\n")
     assert csv.startswith(plain) and csv.count(b"\n") == 1 + 8 * rows.count(b"\n")
     assert csv.count(header) == 1
+
+
+def test_a_fingerprinted_file_is_compressed_once_per_process_and_nothing_else_is(
+    llr: DashClient, page_html: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compressed: list[str] = []
+    monkeypatch.setattr(llr.client.application.extensions["compressed_files"], "_bodies", {})  # a fresh process
+    real = delivery.compress
+    monkeypatch.setattr(delivery, "compress", lambda data, how: compressed.append(how) or real(data, how))
+    for part in (bundle_url_part(), "dash_renderer", "/assets/style.css"):
+        url = url_of(page_html, part)
+        for encoding in ("br", "gzip"):
+            first = fetch(llr.client, url, encoding)
+            done = len(compressed)
+            again = [fetch(llr.client, url, encoding) for _ in range(3)]
+            assert len(compressed) == done, "compressed again"
+            assert {r.get_data() for r in again} == {first.get_data()}
+            assert all(r.headers["Content-Encoding"] == encoding for r in [first, *again])
+            plain = fetch(llr.client, url, None)
+            assert body(first) == plain.get_data()
+            assert first.headers["Content-Length"] == str(len(first.get_data()))
+            if "ETag" in plain.headers:  # Flask tags the files of assets/, Dash not its own
+                assert first.headers["ETag"] == plain.headers["ETag"][:-1] + f':{encoding}"'
+    assert compressed == ["br", "gzip"] * 3  # once each
+    done = len(compressed)
+    # unfingerprinted files and every answer still go through flask-compress, each time
+    for url in ("/assets/style.css", "/assets/style.css?m=1", "/_dash-layout", "/_dash-dependencies"):
+        assert fetch(llr.client, url, "br").headers["Content-Encoding"] == "br", url
+    request = llr.body(llr.find(ids.OVERVIEW_HEADLINE), {"url.search": ""})
+    answer = llr.client.post("/_dash-update-component", json=request, headers={"Accept-Encoding": "br"})
+    assert answer.headers["Content-Encoding"] == "br"
+    assert len(compressed) == done
 
 
 # ------------------------------------------------------------------ caching
