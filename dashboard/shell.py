@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, dcc, html, no_update
+from flask import request
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -46,6 +48,8 @@ def layout() -> html.Div:
     except StoreUnavailable:
         facts, store_problem = None, STORE_DOWN
     who = "NCMD administrator" if user.is_admin else ", ".join(user.cdop_codes)
+    first = requested_page()
+    drawn = page(*first) if first is not None else None
     return html.Div(
         className="shell",
         children=[
@@ -108,20 +112,23 @@ def layout() -> html.Div:
             html.Nav(
                 className="nav",
                 **{"aria-label": "Views"},
+                # plain links that assets/nav-links.js opens in place, carrying the view's query
                 children=[
-                    dcc.Link(
+                    html.A(
                         name,
                         href=path,
                         id=ids.nav_link(key),
-                        className="nav-link",
+                        className=drawn.nav_classes[number] if drawn else "nav-link",
                         style={"display": "none"} if admin_only(BY_PATH[path]) and not user.is_admin else None,
+                        **{"data-path": path},
                     )
-                    for key, path, name in PAGES
+                    for number, (key, path, name) in enumerate(PAGES)
                 ],
             ),
-            filter_bar(),
-            dcc.Store(id=ids.PAGE_TITLE),
-            html.Main(id=ids.MAIN, className="main", tabIndex="-1"),
+            filter_bar(hidden=drawn.hides_filters if drawn else False),
+            dcc.Store(id=ids.PAGE_TITLE, data=drawn.title if drawn else None),
+            dcc.Store(id=ids.DRAWN_PATH, data=first[0] if drawn and first else None),
+            html.Main(id=ids.MAIN, className="main", tabIndex="-1", children=drawn.content if drawn else None),
             html.Footer(
                 className="footer",
                 children=[
@@ -139,26 +146,67 @@ def layout() -> html.Div:
     )
 
 
+class Page(NamedTuple):
+    """What the router draws for an address."""
+
+    content: Any
+    title: str
+    nav_classes: list[str]
+    hides_filters: bool
+
+
+def page(pathname: Any, search: Any) -> Page:
+    """The view at ``pathname`` (or a refusal) with its title, the navigation's classes and whether
+    the filter bar hides (it shows only on views that follow it). The one place that decides what
+    an address shows: the first layout and the router's callback both ask it."""
+    view = BY_PATH.get(pathname if isinstance(pathname, str) else "")
+    classes = ["nav-link active" if view is not None and path == view.PATH else "nav-link" for _, path, _ in PAGES]
+    if view is None:
+        return Page(not_found(), f"Page not found · {APP_TITLE}", classes, True)
+    if admin_only(view) and not admin_allowed(view.PATH):
+        return Page(access_denied(), f"Access denied · {APP_TITLE}", classes, True)
+    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
+    return Page(view.layout(**settings), f"{view.NAME} · {APP_TITLE}", classes, not uses_filters(view))
+
+
+def requested_page() -> tuple[str, str] | None:
+    """The path and query of the page whose layout Dash is fetching, if the request says.
+
+    Dash's renderer fetches ``/_dash-layout`` from the page itself (or the page's preload does), and
+    a same-origin request names its page in the Referer (the app's Referrer-Policy,
+    strict-origin-when-cross-origin, keeps the path and query within the origin). Drawing that view
+    in the first layout saves the router's round trip on every full page load. Without a Referer
+    (a browser or an extension may drop it), or from another origin, the router draws it as before.
+    The address is only ever looked up among the app's views, through the same checks as the
+    router's: it can show nothing that typing it into the address bar would not."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return None
+    return parts.path, f"?{parts.query}" if parts.query else ""
+
+
 @callbacks(
     Output(ids.MAIN, "children"),
     Output(ids.PAGE_TITLE, "data"),
     *(Output(ids.nav_link(name), "className") for name, _, _ in PAGES),
     Output(ids.FILTER_BAR, "hidden"),
+    Output(ids.DRAWN_PATH, "data"),
     Input(ids.URL, "pathname"),
     State(ids.URL, "search"),
+    State(ids.DRAWN_PATH, "data"),
 )
-def route(pathname: Any, search: Any) -> tuple[Any, ...]:
-    """Render a view when the path changes (not when the query changes: each
-    view's own callbacks follow the query, so a filter change re-renders nothing).
-    The filter bar shows only on views that follow it."""
-    view = BY_PATH.get(pathname if isinstance(pathname, str) else "")
-    classes = ["nav-link active" if view is not None and path == view.PATH else "nav-link" for _, path, _ in PAGES]
-    if view is None:
-        return not_found(), f"Page not found · {APP_TITLE}", *classes, True
-    if admin_only(view) and not admin_allowed(view.PATH):
-        return access_denied(), f"Access denied · {APP_TITLE}", *classes, True
-    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
-    return view.layout(**settings), f"{view.NAME} · {APP_TITLE}", *classes, not uses_filters(view)
+def route(pathname: Any, search: Any, drawn: Any) -> tuple[Any, ...]:
+    """Draw a view when the path changes (not when the query changes: each view's own callbacks
+    follow the query, so a filter change re-renders nothing). The view the first layout drew
+    (``requested_page``) is left as it is when the location first reports its path; the mark is
+    then cleared, so that coming back to that path later draws it afresh."""
+    if drawn is not None and drawn == pathname:
+        return (*(no_update,) * (3 + len(PAGES)), None)
+    shown = page(pathname, search)
+    return shown.content, shown.title, *shown.nav_classes, shown.hides_filters, None if drawn else no_update
 
 
 def access_denied() -> html.Div:
@@ -183,16 +231,6 @@ callbacks.clientside(
     "function(title) { if (title) { document.title = title; } return window.dash_clientside.no_update; }",
     Output(ids.PAGE_TITLE, "id"),
     Input(ids.PAGE_TITLE, "data"),
-)
-
-
-# The navigation links carry the view's query to the other pages.
-callbacks.clientside(
-    "function(search) { return PATHS.map(path => path + (search || '')); }".replace(
-        "PATHS", json.dumps([path for _, path, _ in PAGES])
-    ),
-    *(Output(ids.nav_link(key), "href") for key, _, _ in PAGES),
-    Input(ids.URL, "search"),
 )
 
 

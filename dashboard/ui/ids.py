@@ -5,6 +5,7 @@ from __future__ import annotations
 URL = "url"
 MAIN = "main"
 PAGE_TITLE = "page-title"
+DRAWN_PATH = "drawn-path"  # the path the first layout drew its view for
 
 # header and filter bar (the shell)
 FOOTPRINT = "footprint"

@@ -375,3 +375,29 @@ def test_an_admin_switches_footprint_and_sees_all_england(session: Session, live
     choose(session, "footprint", "All England")
     assert_headline_matches(session, live, scope_of(live, None))
     assert "Audit log" in session.page.inner_text("nav")
+
+
+def test_the_navigation_carries_the_filters_and_opens_pages_in_place(session: Session) -> None:
+    """assets/nav-links.js: a nav link opens its page without a full load and keeps the query; its href,
+    once the pointer is over it, is the address with the query (a new tab or a copied link keeps the filters)."""
+    session.sign_in("ncl")
+    choose(session, "filter-years", "2023/24")
+    query = urlparse(session.page.url).query
+    assert query == "fy=2023"
+    session.page.evaluate("() => { window.__sameDocument = true; }")
+    session.page.hover("#nav-trusts")
+    assert session.page.get_attribute("#nav-trusts", "href") == "/trusts?fy=2023"
+    session.page.click("#nav-trusts")
+    session.page.wait_for_selector("#drill-chart .main-svg")
+    session.settle()
+    assert urlparse(session.page.url).path == "/trusts" and urlparse(session.page.url).query == query
+    assert session.page.evaluate("() => window.__sameDocument === true"), "the link reloaded the page"
+    assert "2023/24" in session.page.inner_text("#filter-summary")
+    assert "active" in (session.page.get_attribute("#nav-trusts", "class") or "")
+    session.page.go_back()
+    session.page.wait_for_function("() => location.pathname === '/'")
+    session.page.wait_for_selector("#overview-age .main-svg")
+    assert session.page.evaluate("() => window.__sameDocument === true")
+    choose(session, "filter-years", "2022/23")  # the link follows the next change too
+    session.page.hover("#nav-trusts")
+    assert session.page.get_attribute("#nav-trusts", "href") == "/trusts?fy=2022&fy=2023"
