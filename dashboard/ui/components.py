@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import polars as pl
 from dash import Output, dcc, html
@@ -20,7 +21,7 @@ GRAPH_CONFIG = {
 def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool = False) -> html.Section:
     """A titled chart with a text summary (its text alternative) and a CSV link.
     The callback fills the title (it says what is counted, and when), the figure,
-    the summary and the download address."""
+    and the notes below it: the summary and the download address (``card_values``)."""
     return html.Section(
         className="card wide" if wide else "card",
         **{"aria-labelledby": ids.part(name, "title")},
@@ -34,19 +35,32 @@ def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool =
                 type="dot",
                 delay_show=400,
             ),
-            html.P(id=ids.part(name, "summary"), className="summary"),
-            html.A("Download these figures (CSV)", id=ids.part(name, "download"), href="", className="download"),
+            html.Div(card_notes(name, None, ""), id=ids.part(name, "notes")),
         ],
     )
 
 
-def card_outputs(names: Sequence[str]) -> list[Output]:
-    """The title, summary and download link of each chart card, in that order."""
+def card_notes(name: str, summary: str | None, href: str) -> list[Any]:
+    """A chart card's summary and its CSV link, sent as one output: each output of a callback is
+    a separate update to Dash's store, and every update visits every component of the page."""
     return [
-        Output(ids.part(name, role), prop)
-        for name in names
-        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
+        html.P(summary, id=ids.part(name, "summary"), className="summary"),
+        html.A("Download these figures (CSV)", id=ids.part(name, "download"), href=href, className="download"),
     ]
+
+
+def card_outputs(names: Sequence[str]) -> list[Output]:
+    """The title and the notes (``card_notes``) of each chart card, in that order."""
+    return [Output(ids.part(name, role), "children") for name in names for role in ("title", "notes")]
+
+
+def card_values(parts: dict[str, tuple[str, str, str]], names: Sequence[str]) -> list[Any]:
+    """What ``card_outputs(names)`` takes, from each card's (title, summary, download address)."""
+    values: list[Any] = []
+    for name in names:
+        title, summary, href = parts[name]
+        values += [title, card_notes(name, summary, href)]
+    return values
 
 
 TABLE_CELL_BUDGET = 1200  # all 150-odd trusts by age group fit; a hospital x CDOP matrix shows ~85 rows

@@ -11,7 +11,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import bar_clicks_filter, download_href
-from dashboard.ui.components import card_outputs, chart_card, tile
+from dashboard.ui.components import card_outputs, card_values, chart_card, tile
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
 from queries import report
@@ -160,7 +160,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         return (
             f"Deaths in hospitals of {scope.label}, {period}.",
             headline_tiles(head, scope.england),
-            *(value for name in CHARTS for value in parts[name]),
+            *card_values(parts, CHARTS),
             *figs,
         )
 

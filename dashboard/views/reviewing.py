@@ -11,7 +11,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import bar_clicks_filter, download_href
-from dashboard.ui.components import card_outputs, chart_card, table, tile
+from dashboard.ui.components import card_outputs, card_values, chart_card, table, tile
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
 from queries import report
@@ -179,7 +179,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ),
             figures.heatmap(matrix, "site_name", "reviewing_cdop_name"),
         )
-        return (tiles, *(value for name in CHARTS for value in parts[name]), *figs)
+        return (tiles, *card_values(parts, CHARTS), *figs)
 
 
 # a click on a reviewing CDOP's bar filters every view by it
