@@ -28,13 +28,10 @@ def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool =
         children=[
             html.H2(heading, id=ids.part(name, "title")),
             html.P(className="hint", children="Select a bar to filter every view by it.") if clickable else None,
-            dcc.Loading(
-                dcc.Graph(
-                    id=name, config=GRAPH_CONFIG, figure={"data": [], "layout": {"height": 240}}, className="graph"
-                ),
-                type="dot",
-                delay_show=400,
-            ),
+            # no dcc.Loading around it: Dash marks the graph itself while its figure is on the way
+            # (data-dash-is-loading), and the style sheet shows a spinner from that after 400 ms;
+            # a dcc.Loading re-reads the whole store's change log on every update Dash makes
+            dcc.Graph(id=name, config=GRAPH_CONFIG, figure={"data": [], "layout": {"height": 240}}, className="graph"),
             html.Div(card_notes(name, None, ""), id=ids.part(name, "notes")),
         ],
     )

@@ -401,3 +401,27 @@ def test_the_navigation_carries_the_filters_and_opens_pages_in_place(session: Se
     choose(session, "filter-years", "2022/23")  # the link follows the next change too
     session.page.hover("#nav-trusts")
     assert session.page.get_attribute("#nav-trusts", "href") == "/trusts?fy=2022&fy=2023"
+
+
+def test_a_chart_waiting_long_for_its_answer_shows_a_spinner_only_after_400_ms(session: Session) -> None:
+    """assets/style.css draws the spinner from Dash's own mark on the graph (there is no dcc.Loading)."""
+    session.sign_in("ncl")
+    spinner = """() => { const g = document.getElementById('overview-age');
+        return [g.getAttribute('data-dash-is-loading'), getComputedStyle(g, '::after').opacity]; }"""
+    cdp = session.page.context.new_cdp_session(session.page)
+    cdp.send("Network.enable")
+    slow = {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1}
+    cdp.send("Network.emulateNetworkConditions", slow)  # every answer now takes over a second and a half
+    session.page.click("#filter-years")
+    session.page.get_by_role("option").first.click()
+    session.page.keyboard.press("Escape")
+    session.page.wait_for_function("() => document.getElementById('overview-age').dataset.dashIsLoading === 'true'")
+    early = session.page.evaluate(spinner)
+    session.page.wait_for_timeout(700)
+    late = session.page.evaluate(spinner)
+    cdp.send("Network.emulateNetworkConditions", {**slow, "latency": 0})
+    assert early == ["true", "0"], early  # not at once: most answers come well within 400 ms
+    assert late == ["true", "1"], late  # this one is late: say the chart is coming
+    session.page.wait_for_function("() => !document.getElementById('overview-age').dataset.dashIsLoading")
+    session.settle()
+    assert session.page.evaluate(spinner)[0] is None
