@@ -19,6 +19,7 @@ The app reads the result at run time and never the source (``../shared``).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -162,7 +163,7 @@ def walk(ring: Sequence[int], arcs: Sequence[Sequence[Point]]) -> list[Point]:
 
 def area_km2(points: Sequence[Point]) -> float:
     """Signed (shoelace) area of a closed ring."""
-    return sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(points, points[1:], strict=False)) / 2
+    return sum(a[0] * b[1] - b[0] * a[1] for a, b in itertools.pairwise(points)) / 2
 
 
 def inside_point(rings: Sequence[Sequence[Point]]) -> Point:
@@ -176,7 +177,7 @@ def inside_point(rings: Sequence[Sequence[Point]]) -> Point:
         crossings = sorted(
             a[0] + (y - a[1]) * (b[0] - a[0]) / (b[1] - a[1])
             for ring in rings
-            for a, b in zip(ring, ring[1:], strict=False)
+            for a, b in itertools.pairwise(ring)
             if (a[1] <= y) != (b[1] <= y)
         )
         for left, right in zip(crossings[0::2], crossings[1::2], strict=False):
