@@ -65,6 +65,7 @@ class NaivePeer:
             ("age_group", filters.age_groups),
             ("review_status", filters.review_statuses),
             ("residence_group", filters.residence_groups),
+            ("residence_la_code", filters.residence_areas),
         ]
         for column, values in masks:
             if values:

@@ -21,6 +21,7 @@ FILTER_PARAMS: dict[str, str] = {
     "reviewer": "reviewing_cdops",
     "residence": "residence_groups",
     "status": "review_statuses",
+    "area": "residence_areas",
 }
 SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "since", "suppress"}
 VIEW_PARAMS = ("footprint", "grain", "split", "since")  # not filters, but part of what a view shows

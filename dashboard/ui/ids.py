@@ -19,6 +19,7 @@ FILTER_AGE = "filter-age"
 FILTER_REVIEWER = "filter-reviewer"
 FILTER_RESIDENCE = "filter-residence"
 FILTER_STATUS = "filter-status"
+FILTER_AREA = "filter-area"
 FILTER_RESET = "filter-reset"
 FILTER_SUMMARY = "filter-summary"
 FILTER_BAR = "filter-bar"
@@ -39,6 +40,7 @@ FILTER_DROPDOWNS: dict[str, tuple[str, str]] = {
     FILTER_REVIEWER: ("reviewer", "Reviewing CDOP"),
     FILTER_RESIDENCE: ("residence", "Residence"),
     FILTER_STATUS: ("status", "Review status"),
+    FILTER_AREA: ("area", "Area of residence"),
 }
 
 
