@@ -157,7 +157,7 @@ def route(pathname: Any, search: Any) -> tuple[Any, ...]:
         return not_found(), f"Page not found · {APP_TITLE}", *classes, True
     if admin_only(view) and not admin_allowed(view.PATH):
         return access_denied(), f"Access denied · {APP_TITLE}", *classes, True
-    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
+    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split", "lines")}
     return view.layout(**settings), f"{view.NAME} · {APP_TITLE}", *classes, not uses_filters(view)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -145,6 +145,7 @@ class Geography:
                     users[index if index >= 0 else ~index].append(area.code)
         self.users = [tuple(u) for u in users]  # the areas each arc bounds: two inland, one on a coast or border
         self._shapes = {code: self._shape(area) for code, area in self.areas.items()}
+        self._bounds = {code: _box(*shape) for code, shape in self._shapes.items()}
 
     def _ring(self, ring: tuple[int, ...]) -> tuple[list[float], list[float]]:
         xs: list[float] = []
@@ -166,6 +167,10 @@ class Geography:
             xs.extend([*x, None])
             ys.extend([*y, None])
         return xs, ys
+
+    def bounds(self, code: str) -> tuple[float, float, float, float]:
+        """An area's box: left, bottom, right, top (km)."""
+        return self._bounds[code]
 
     def shapes(self, codes: Iterable[str]) -> Line:
         """The areas' rings, one closed piece each, for a scatter trace with ``fill="toself"``."""
@@ -204,6 +209,12 @@ class Geography:
                 xs.extend([*x, None])
                 ys.extend([*y, None])
         return xs, ys
+
+
+def _box(xs: Sequence[float | None], ys: Sequence[float | None]) -> tuple[float, float, float, float]:
+    x = [v for v in xs if v is not None]
+    y = [v for v in ys if v is not None]
+    return min(x), min(y), max(x), max(y)
 
 
 @functools.cache

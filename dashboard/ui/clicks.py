@@ -14,7 +14,9 @@ from queries.filters import Option
 # trip); the bar's own clientside callback then writes the URL, and the page's
 # callback follows it, so a click costs one request, as a chosen filter does.
 # The code is checked against the control's options, which the server sent for
-# this user's scope; the server cleans the URL again whatever arrives.
+# this user's scope; the server cleans the URL again whatever arrives. A chart
+# may offer several controls (the map: a hospital or an area): the first whose
+# options hold the clicked code takes it.
 BAR_CLICK_TO_CONTROLS = """
 function(...args) {
     const config = CONFIG;
@@ -26,12 +28,17 @@ function(...args) {
     const point = i >= 0 && clicks[i] && Array.isArray(clicks[i].points) ? clicks[i].points[0] : null;
     let code = point ? point.customdata : null;
     if (Array.isArray(code)) { code = code[0]; }
-    if (typeof code !== 'string' || !(optionLists[i] || []).some(o => String(o.value) === code)) { return outputs; }
-    outputs[config.outputs.indexOf(config.controls[i])] = [code];
-    config.clears[i].forEach(control => { outputs[config.outputs.indexOf(control)] = []; });
+    if (typeof code !== 'string') { return outputs; }
+    const options = control => optionLists[config.controls.indexOf(control)] || [];
+    const offered = control => options(control).some(o => String(o.value) === code);
+    const choice = config.choices[i].find(c => offered(c[0]));
+    if (!choice) { return outputs; }
+    outputs[config.outputs.indexOf(choice[0])] = [code];
+    choice[1].forEach(control => { outputs[config.outputs.indexOf(control)] = []; });
     return outputs;
 }
 """
+Target = tuple[str, tuple[str, ...]]  # the filter control a click's code chooses, and the controls it empties
 
 
 def clicked_code(click_data: Any, allowed: tuple[Option, ...]) -> str | None:
@@ -53,14 +60,16 @@ def download_href(name: str, query: str) -> str:
     return f"/download/{name}.csv{query}"
 
 
-def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, tuple[str, tuple[str, ...]]]) -> None:
-    """Register, on ``callbacks``, a click on a bar of each chart in ``targets`` (chart id -> the filter
-    control its bars' codes choose, and the controls that choice empties) as a filter change."""
+def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, Target | list[Target]]) -> None:
+    """Register, on ``callbacks``, a click on a mark of each chart in ``targets`` (chart id -> the filter
+    control its marks' codes choose, and the controls that choice empties; or a list of those, tried
+    in turn) as a filter change."""
     graphs = list(targets)
-    controls = [control for control, _ in targets.values()]
-    clears = [list(cleared) for _, cleared in targets.values()]
-    outputs = list(dict.fromkeys([*controls, *(c for cleared in clears for c in cleared)]))
-    config = {"graphs": graphs, "controls": controls, "clears": clears, "outputs": outputs}
+    choices = [[t] if isinstance(t, tuple) else list(t) for t in targets.values()]
+    controls = list(dict.fromkeys(control for options in choices for control, _ in options))
+    cleared = [c for options in choices for _, clears in options for c in clears]
+    outputs = list(dict.fromkeys([*controls, *cleared]))
+    config = {"graphs": graphs, "controls": controls, "choices": choices, "outputs": outputs}
     callbacks.clientside(
         BAR_CLICK_TO_CONTROLS.replace("CONFIG", json.dumps(config)),
         *(Output(control, "value", allow_duplicate=True) for control in outputs),

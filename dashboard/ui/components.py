@@ -17,16 +17,20 @@ GRAPH_CONFIG = {
 }
 
 
-def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool = False) -> html.Section:
+def chart_card(
+    name: str, heading: str, *, clickable: bool = False, wide: bool = False, hint: str | None = None
+) -> html.Section:
     """A titled chart with a text summary (its text alternative) and a CSV link.
     The callback fills the title (it says what is counted, and when), the figure,
-    the summary and the download address."""
+    the summary and the download address. ``hint`` says what a click on it does."""
     return html.Section(
         className="card wide" if wide else "card",
         **{"aria-labelledby": ids.part(name, "title")},
         children=[
             html.H2(heading, id=ids.part(name, "title")),
-            html.P(className="hint", children="Select a bar to filter every view by it.") if clickable else None,
+            html.P(className="hint", children=hint or "Select a bar to filter every view by it.")
+            if clickable or hint
+            else None,
             dcc.Loading(
                 dcc.Graph(
                     id=name, config=GRAPH_CONFIG, figure={"data": [], "layout": {"height": 240}}, className="graph"

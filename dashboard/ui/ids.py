@@ -73,6 +73,14 @@ TREND_GRAIN = "trend-grain"
 TREND_SPLIT = "trend-split"
 TREND_CHART = "trend-chart"
 
+# map
+GEO_PERIOD = "geo-period"
+GEO_LINES = "geo-lines"
+GEO_MAP = "geo-map"
+GEO_OUTSIDE = "geo-outside"
+GEO_HOSPITALS = "geo-hospitals"
+GEO_AREAS = "geo-areas"
+
 # cases
 CASES_GRID = "cases-grid"
 CASES_GRID_BOX = "cases-grid-box"

@@ -20,7 +20,7 @@ from queries.report.options import SCOPE_SITES
 from queries.scope import Scope
 
 # by hospital and place; by hospital and residence; by area of residence and hospital (the lines)
-BREAKDOWNS = (["site", "place"], ["site", "residence_group"], ["residence_area", "residence_group", "site"])
+BREAKDOWNS = (["site", "place"], ["site", "residence_group"], ["residence_area", "residence_group", "site_code"])
 HIGHEST_UNIT_SQL = (
     "CASE WHEN s.picu THEN 'picu' WHEN s.nicu THEN 'nicu' WHEN s.lnu THEN 'lnu' WHEN s.scu THEN 'scu' ELSE 'none' END"
 )
@@ -30,7 +30,7 @@ HIGHEST_UNIT_SQL = (
 class MapCounts:
     places: pl.DataFrame  # site_code, site_name, site_trust_code, place, place_label, deaths
     residence: pl.DataFrame  # site_code, ..., residence_group, residence_group_label, deaths
-    flows: pl.DataFrame  # residence_area, residence_group, residence_group_label, site_code, ..., deaths
+    flows: pl.DataFrame  # residence_area, residence_group, residence_group_label, site_code, deaths
 
 
 def map_counts(
