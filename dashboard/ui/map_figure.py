@@ -99,8 +99,8 @@ def hospitals_from(
 
 
 def count_classes(counts: Sequence[int], most: int = len(AREA_COLOURS)) -> list[tuple[int, int]]:
-    """Up to ``most`` classes (low, high) of positive counts: breaks at round numbers near the
-    counts' quantiles, so that each class holds a fair share of the areas."""
+    """Up to ``most`` classes (low, high) of positive counts: a break at the round number at or below
+    each of the counts' quantiles (the k-th of ``most``), so that each class holds a fair share of the areas."""
     values = sorted(c for c in counts if c > 0)
     if not values:
         return []
@@ -108,7 +108,7 @@ def count_classes(counts: Sequence[int], most: int = len(AREA_COLOURS)) -> list[
     for k in range(1, most):
         at = values[min(len(values) - 1, k * len(values) // most)]
         nice = max(n for n in NICE if n <= at) if at >= 1 else 1
-        if nice < values[-1] and (not breaks or nice > breaks[-1]):
+        if values[0] <= nice < values[-1] and (not breaks or nice > breaks[-1]):  # a break that splits the counts
             breaks.append(nice)
     bounds, low = [], 1
     for high in breaks:
