@@ -150,30 +150,24 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         lines = line_threshold(view)
         sites = svc.cached(("map-sites", scope.key, version), lambda: report.hospital_sites(conn, scope))
         names = svc.cached(("area-names", version), lambda: report.area_names(conn))
-        counted = report.map_counts(conn, scope, view.filters, view.names)
+        least = int(lines)
+        counted = report.map_counts(conn, scope, view.filters, least, FLOW_LIMIT, view.names)
         points = svc.cached(("map-points", scope.key, version), lambda: site_points(sites))
         hospitals = hospitals_from(sites, points, counted.places, counted.residence)
         by_area: dict[str, int] = {}
         groups: dict[str, str] = {}
-        pairs: dict[tuple[str, str], int] = {}
-        for area, group, site, deaths in counted.flows.select(
-            "residence_area", "residence_group_label", "site_code", "deaths"
+        for area, group, deaths in counted.areas.select(
+            "residence_area", "residence_group_label", "deaths"
         ).iter_rows():
             by_area[area] = by_area.get(area, 0) + deaths
             groups[area] = group
-            pairs[(area, site)] = pairs.get((area, site), 0) + deaths
-        least = int(lines)
-        flows = sorted(
-            ((a, s, n) for (a, s), n in pairs.items() if n >= least and a not in OUTSIDE_ENGLAND),
-            key=lambda flow: -flow[2],
-        )
         data = MapData(
             footprint=scope.la_codes,
             outline=outline(view),
             areas={a: n for a, n in by_area.items() if a not in OUTSIDE_ENGLAND},
             names=names,
             hospitals=hospitals,
-            flows=tuple(flows[:FLOW_LIMIT]),
+            flows=tuple(counted.flows),
             england=scope.england,
         )
         figure = map_figure(geography(), data)
@@ -191,7 +185,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             f"Deaths in hospitals of {scope.label}, {period}, and where the children lived.",
             title,
             figure,
-            summary(data, by_area, names, least) + flow_limit_note(len(flows)),
+            summary(data, by_area, names, least) + flow_limit_note(counted.pairs),
             download_href("map-residence", view.query()),
             outside_list(by_area),
             hospitals_section(view, hospitals, period),

@@ -17,10 +17,11 @@ from queries import codes
 from queries.filters import Filters
 from queries.report.counts import Names, counts, counts_many
 from queries.report.options import SCOPE_SITES
+from queries.report.sql import _residence_group, _residence_where, _row_filter
 from queries.scope import Scope
 
-# by hospital and place; by hospital and residence; by area of residence and hospital (the lines)
-BREAKDOWNS = (["site", "place"], ["site", "residence_group"], ["residence_area", "residence_group", "site_code"])
+# by hospital and place; by hospital and residence; by area of residence
+BREAKDOWNS = (["site", "place"], ["site", "residence_group"], ["residence_area", "residence_group"])
 HIGHEST_UNIT_SQL = (
     "CASE WHEN s.picu THEN 'picu' WHEN s.nicu THEN 'nicu' WHEN s.lnu THEN 'lnu' WHEN s.scu THEN 'scu' ELSE 'none' END"
 )
@@ -30,15 +31,48 @@ HIGHEST_UNIT_SQL = (
 class MapCounts:
     places: pl.DataFrame  # site_code, site_name, site_trust_code, place, place_label, deaths
     residence: pl.DataFrame  # site_code, ..., residence_group, residence_group_label, deaths
-    flows: pl.DataFrame  # residence_area, residence_group, residence_group_label, site_code, deaths
+    areas: pl.DataFrame  # residence_area, residence_group, deaths, residence_group_label
+    flows: list[tuple[str, str, int]]  # (English area, site, deaths) at or above the threshold, most first
+    pairs: int  # how many such pairs there are (``flows`` holds at most the limit asked for)
 
 
 def map_counts(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, names: Names | None = None
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    least: int,
+    limit: int,
+    names: Names | None = None,
 ) -> MapCounts:
-    """The map's three breakdowns, in one statement."""
-    places, residence, flows = counts_many(conn, scope, filters, [list(b) for b in BREAKDOWNS], names)
-    return MapCounts(places=places, residence=residence, flows=flows)
+    """The map's breakdowns (one statement) and its lines (one more)."""
+    places, residence, areas = counts_many(conn, scope, filters, [list(b) for b in BREAKDOWNS], names)
+    flows, pairs = area_site_pairs(conn, scope, filters, least, limit)
+    return MapCounts(places=places, residence=residence, areas=areas, flows=flows, pairs=pairs)
+
+
+def area_site_pairs(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, least: int, limit: int
+) -> tuple[list[tuple[str, str, int]], int]:
+    """Deaths by English area of residence and hospital, the pairs with at least ``least``, the
+    ``limit`` with most; and how many pairs qualify. Counted and cut in SQL: all England pairs
+    nearly every area with every hospital, and only the strongest are drawn."""
+    where, params = _row_filter(scope, filters)
+    if filters.residence_groups:
+        where.append(_residence_where(filters, _residence_group(scope, "r.", params), params))
+    params.update(least=least, limit=limit)
+    rows = conn.execute(
+        f"""
+        SELECT r.residence_la_code, r.site_code, count(*) AS deaths, count(*) OVER () AS pairs
+        FROM report_facts AS r
+        WHERE {" AND ".join(where)} AND r.residence_class = 'england'
+        GROUP BY r.residence_la_code, r.site_code
+        HAVING count(*) >= $least
+        ORDER BY deaths DESC, r.residence_la_code, r.site_code
+        LIMIT $limit
+        """,
+        params,
+    ).fetchall()
+    return [(area, site, int(deaths)) for area, site, deaths, _ in rows], int(rows[0][3]) if rows else 0
 
 
 def hospital_sites(conn: duckdb.DuckDBPyConnection, scope: Scope) -> pl.DataFrame:
