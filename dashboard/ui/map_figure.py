@@ -38,6 +38,7 @@ FLOW_WIDTHS = ((1, 0.7), (3, 1.6), (10, 3.0), (30, 5.0))  # (from this many deat
 NICE = (1, 2, 3, 5, 10, 15, 20, 25, 30, 40, 50, 60, 75, 100, 125, 150, 200, 250, 300, 400, 500, 750, 1000, 2000, 5000)
 OUTLINE_COLOUR = "#212B32"  # near black: it shows over every class of blue
 HEIGHT = 680
+AREA_MARKER_SIZE = 40  # px; every hospital marker is smaller (see _size)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def hospitals_from(
 
 
 def count_classes(counts: Sequence[int], most: int = len(AREA_COLOURS)) -> list[tuple[int, int]]:
-    """Up to ``most`` classes (low, high) of positive counts: a break at the round number at or below
+    """Up to ``most`` classes (low, high) of positive counts: a break at the round number nearest
     each of the counts' quantiles (the k-th of ``most``), so that each class holds a fair share of the areas."""
     values = sorted(c for c in counts if c > 0)
     if not values:
@@ -107,7 +108,7 @@ def count_classes(counts: Sequence[int], most: int = len(AREA_COLOURS)) -> list[
     breaks: list[int] = []
     for k in range(1, most):
         at = values[min(len(values) - 1, k * len(values) // most)]
-        nice = max(n for n in NICE if n <= at) if at >= 1 else 1
+        nice = min(NICE, key=lambda n: abs(math.log(n / at)))  # the nearest round number, by ratio
         if values[0] <= nice < values[-1] and (not breaks or nice > breaks[-1]):  # a break that splits the counts
             breaks.append(nice)
     bounds, low = [], 1
@@ -269,7 +270,9 @@ def _area_markers(geo: Geography, data: MapData, drawn: Sequence[str]) -> dict[s
         "customdata": list(drawn),
         "text": text,
         "hovertemplate": "%{text}<extra></extra>",
-        "marker": {"size": 14, "color": NHS_DARK_GREY, "opacity": 0},
+        # larger than any hospital's: plotly ranks a pointer inside several markers by 1 - 3/radius, so
+        # the smaller (a hospital) wins where they overlap, and an area still answers around its middle
+        "marker": {"size": AREA_MARKER_SIZE, "color": NHS_DARK_GREY, "opacity": 0},
         "name": "Areas of residence",
         "showlegend": False,
     }

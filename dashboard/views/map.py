@@ -172,7 +172,8 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         )
         figure = map_figure(geography(), data)
         period = period_label(view.filters, view.options)
-        title = f"Where the children who died in hospitals of {scope.label} lived, {period}"
+        where = "in hospitals in England" if scope.england else f"in hospitals of {scope.label}"
+        title = f"Where the children who died {where} lived, {period}"
         areas_frame = pl.DataFrame(
             {
                 "area": [names.get(a, a) for a in by_area],
@@ -182,7 +183,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             schema={"area": pl.String, "lived": pl.String, "deaths": pl.Int64},
         ).sort(["deaths", "area"], descending=[True, False])
         return (
-            f"Deaths in hospitals of {scope.label}, {period}, and where the children lived.",
+            f"Deaths {where}, {period}, and where the children lived.",
             title,
             figure,
             summary(data, by_area, names, least) + flow_limit_note(counted.pairs),

@@ -49,6 +49,8 @@ def test_areas_carry_their_code_and_count_and_hospitals_their_site() -> None:
     hospitals = [t for t in figure["data"] if str(t.get("name", "")).startswith("Hospital")]
     assert sorted(code for t in hospitals for code in t["customdata"]) == ["RWE01", "RWE02", "RWE03"]
     assert {t["marker"]["symbol"] for t in hospitals} == {"star", "diamond", "circle"}
+    # where a hospital and an area's hidden marker overlap, the hospital takes the click (smaller wins)
+    assert max(size for t in hospitals for size in t["marker"]["size"]) < areas["marker"]["size"]
     # the footprint area where no child in view lived is still shaded
     assert [t for t in figure["data"] if t.get("name") == "Footprint area, no deaths in view"]
 
@@ -69,8 +71,8 @@ def test_lines_are_banded_by_deaths_and_only_those_given_are_drawn() -> None:
         ([], []),
         ([7], [(1, 7)]),
         ([1, 1, 1], [(1, 1)]),
-        # quintiles 3, 5, 13 and 34, each down to a round number: 3, 5, 10 and 30
-        ([1, 2, 3, 4, 5, 8, 13, 21, 34, 55], [(1, 3), (4, 5), (6, 10), (11, 30), (31, 55)]),
+        # quintiles 3, 5, 13 and 34, each to the nearest round number: 3, 5, 15 and 30
+        ([1, 2, 3, 4, 5, 8, 13, 21, 34, 55], [(1, 3), (4, 5), (6, 15), (16, 30), (31, 55)]),
     ],
 )
 def test_count_classes_break_at_round_numbers_and_cover_every_count(counts: list[int], expected: list) -> None:
