@@ -73,7 +73,7 @@ FONT = "Arial, Helvetica, sans-serif"
 AXIS = {"gridcolor": NHS_PALE_GREY, "zerolinecolor": NHS_PALE_GREY, "automargin": True}
 
 
-def _figure(
+def layout_figure(
     data: list[dict[str, Any]],
     *,
     height: int,
@@ -82,6 +82,7 @@ def _figure(
     yaxis: dict[str, Any] | None = None,
     **extra: Any,
 ) -> Figure:
+    """The app's figure: its traces in the house layout (``extra`` adds or replaces layout keys)."""
     layout: dict[str, Any] = {
         "height": height,
         "margin": {"l": 8, "r": 16, "t": 8, "b": 8},
@@ -109,7 +110,7 @@ def empty(message: str = "No deaths match these filters.") -> Figure:
         "x": 0.5,
         "y": 0.5,
     }
-    return _figure([], height=220, xaxis={"visible": False}, yaxis={"visible": False}, annotations=[annotation])
+    return layout_figure([], height=220, xaxis={"visible": False}, yaxis={"visible": False}, annotations=[annotation])
 
 
 def _bar_height(rows: int) -> int:
@@ -144,7 +145,7 @@ def horizontal_bars(
         "textposition": "auto",
         "hovertemplate": "%{y}: %{x:,} deaths<extra></extra>",
     }
-    return _figure(
+    return layout_figure(
         [bar],
         height=_bar_height(len(rows)),
         clickmode="event",
@@ -169,7 +170,7 @@ def column_bars(
         "textposition": "auto",
         "hovertemplate": "%{x}: %{y:,} deaths<extra></extra>",
     }
-    return _figure(
+    return layout_figure(
         [bar],
         height=300,
         clickmode="event",
@@ -215,7 +216,7 @@ def stacked_horizontal(
         }
         for stack_code, stack_name in stacks.items()
     ]
-    return _figure(
+    return layout_figure(
         data,
         height=_bar_height(len(rows)) + 40,
         legend=True,
@@ -269,7 +270,7 @@ def trend(
                     "hovertemplate": f"%{{x}}<br>{group_name}: %{{y:,}} deaths<extra></extra>",
                 }
             )
-    return _figure(
+    return layout_figure(
         data,
         height=340,
         legend=split is not None,
@@ -312,7 +313,7 @@ def heatmap(
         "xgap": 1,
         "ygap": 1,
     }
-    return _figure(
+    return layout_figure(
         [cell],
         height=_bar_height(len(rows)) + 120,
         xaxis={"tickangle": -40, "side": "top", "type": "category"},

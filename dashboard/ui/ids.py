@@ -76,7 +76,7 @@ TREND_CHART = "trend-chart"
 # map
 GEO_PERIOD = "geo-period"
 GEO_LINES = "geo-lines"
-GEO_MAP = "geo-map"
+GEO_MAP = "geo-chart"
 GEO_OUTSIDE = "geo-outside"
 GEO_HOSPITALS = "geo-hospitals"
 GEO_AREAS = "geo-areas"

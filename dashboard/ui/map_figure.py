@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from dashboard.ui.figures import FONT, NHS_DARK_GREY, NHS_MID_GREY, Figure
+from dashboard.ui.figures import NHS_DARK_GREY, NHS_MID_GREY, Figure, layout_figure
 from queries.geography import Geography, Line, grid_km
 
 # sequential blues, light to dark: deaths of children who lived in an area
@@ -210,26 +210,22 @@ def map_figure(geo: Geography, data: MapData) -> Figure:
             }
         )
     x_range, y_range = _extent(geo, [*data.footprint, *_most_of(data.areas, drawn)], data.hospitals)
-    return {
-        "data": traces,
-        "layout": {
-            "height": HEIGHT,
-            "margin": {"l": 4, "r": 4, "t": 4, "b": 4},
-            "font": {"family": FONT, "size": 13, "color": "#212B32"},
-            "paper_bgcolor": "white",
-            "plot_bgcolor": "white",
-            "showlegend": True,
-            "legend": {"x": 1.01, "xanchor": "left", "y": 1, "font": {"size": 12}},
-            "hoverlabel": {"font": {"family": FONT}, "align": "left"},
-            "hovermode": "closest",
-            "clickmode": "event",
-            "dragmode": "pan",
-            "xaxis": {"visible": False, "range": x_range},
-            "yaxis": {"visible": False, "range": y_range, "scaleanchor": "x", "scaleratio": 1},
-            # a filter change keeps the reader's zoom; another footprint starts afresh
-            "uirevision": ",".join(data.footprint[:3]) + f"/{len(data.footprint)}",
-        },
-    }
+    figure = layout_figure(
+        traces,
+        height=HEIGHT,
+        legend=True,
+        xaxis={"visible": False, "range": x_range},
+        yaxis={"visible": False, "range": y_range, "scaleanchor": "x", "scaleratio": 1},
+        margin={"l": 4, "r": 4, "t": 4, "b": 4},
+        hovermode="closest",
+        clickmode="event",
+        dragmode="pan",
+        # a filter change keeps the reader's zoom; another footprint starts afresh
+        uirevision=",".join(data.footprint[:3]) + f"/{len(data.footprint)}",
+    )
+    figure["layout"]["legend"] = {"x": 1.01, "xanchor": "left", "y": 1, "font": {"size": 12}}  # beside the map
+    figure["layout"]["hoverlabel"]["align"] = "left"
+    return figure
 
 
 def _flow_traces(geo: Geography, data: MapData) -> list[dict[str, Any]]:

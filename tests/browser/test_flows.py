@@ -25,7 +25,7 @@ PAGES = [
     ("trusts", "/trusts", "#drill-chart .main-svg"),
     ("reviewing", "/reviewing", "#review-matrix .main-svg"),
     ("trends", "/trends", "#trend-chart .main-svg"),
-    ("map", "/map", "#geo-map .main-svg"),
+    ("map", "/map", "#geo-chart .main-svg"),
     ("cases", "/cases", ".ag-row"),
     ("about", "/about", "#about-facts p"),
     ("whatsnew", "/new", "#whatsnew-attention li"),

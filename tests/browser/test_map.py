@@ -13,10 +13,10 @@ from tests.browser.conftest import LiveApp, Session, screenshot
 from tests.browser.test_accessibility import describe, scan
 from tests.browser.test_flows import assert_headline_matches, scope_of
 
-READY = "#geo-map .main-svg"
+READY = "#geo-chart .main-svg"
 # what the map draws, read from the chart itself (plotly keeps its data on the graph's element)
 DRAWN = """() => {
-    const data = document.querySelector('#geo-map .js-plotly-plot').data;
+    const data = document.querySelector('#geo-chart .js-plotly-plot').data;
     const hospitals = data.filter(t => String(t.name || '').startsWith('Hospital'));
     const areas = data.find(t => t.name === 'Areas of residence');
     return {
@@ -29,7 +29,7 @@ DRAWN = """() => {
 }"""
 # the page position of a hospital's marker, from plotly's own axes
 WHERE = """code => {
-    const gd = document.querySelector('#geo-map .js-plotly-plot');
+    const gd = document.querySelector('#geo-chart .js-plotly-plot');
     const trace = gd.data.find(t => String(t.name || '').startsWith('Hospital') && t.customdata.includes(code));
     const i = trace.customdata.indexOf(code);
     const layout = gd._fullLayout, box = gd.getBoundingClientRect();
@@ -62,11 +62,11 @@ def test_a_cdop_user_signs_in_sees_their_hospitals_and_where_the_children_lived_
     rows = list(csv.DictReader(answer.text().splitlines()))
     english = {r["residence_area"]: int(r["deaths"]) for r in rows if r["residence_area"].startswith("E")}
     assert drawn["areas"] == english and len(english) > len(scope.la_codes)
-    screenshot(session.page, "map-cdop", "#geo-map-title >> xpath=ancestor::section[1]")
+    screenshot(session.page, "map-cdop", "#geo-chart-title >> xpath=ancestor::section[1]")
 
     # a click on a hospital filters every view by it (the one standing furthest from the others: in
     # London's crowd, where markers overlap, the smaller marker under the pointer takes the click)
-    session.page.locator("#geo-map").scroll_into_view_if_needed()
+    session.page.locator("#geo-chart").scroll_into_view_if_needed()
     points = {code: session.page.evaluate(WHERE, code) for code in sites["site_code"]}
     chosen = max(points, key=lambda code: min(_apart(points[code], points[o]) for o in points if o != code))
     point = points[chosen]
@@ -114,6 +114,6 @@ def test_an_administrator_sees_all_england(session: Session, live: LiveApp) -> N
         conn.close()
     assert sorted(drawn["hospitals"]) == sorted(sites["site_code"])
     assert len(drawn["areas"]) > 140  # children from nearly every area of England
-    assert "CDOP footprints" in session.page.inner_text("#geo-map")
-    screenshot(session.page, "map-england", "#geo-map-title >> xpath=ancestor::section[1]")
+    assert "CDOP footprints" in session.page.inner_text("#geo-chart")
+    screenshot(session.page, "map-england", "#geo-chart-title >> xpath=ancestor::section[1]")
     assert session.console_errors == []

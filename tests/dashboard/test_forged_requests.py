@@ -292,7 +292,7 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
     )
 )
 def test_fuzzed_query_strings_never_fail_or_leak(client: DashClient, markers: dict[str, set[str]], search: str) -> None:
-    outputs = ("overview-headline.children", "review-headline.children", "about-facts.children", "geo-map.figure")
+    outputs = ("overview-headline.children", "review-headline.children", "about-facts.children", "geo-chart.figure")
     for output in (*outputs, "whatsnew-summary.children", "nav-whatsnew.children"):
         response = client.call(output, {"url.search": search}, changed=["url.search"])
         assert response.status_code in (200, 204), (search, response.status_code)
