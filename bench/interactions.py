@@ -46,6 +46,7 @@ PAGES = {
     "trusts": ("/trusts", "drill-crumbs.children"),
     "reviewing": ("/reviewing", "review-headline.children"),
     "trends": ("/trends", "trend-chart.figure"),
+    "map": ("/map", "geo-chart.figure"),
 }
 Options = dict[str, list[dict[str, Any]]]
 

@@ -1,4 +1,4 @@
-"""The naive peer: the same four pages written the usual quick way.
+"""The naive peer: the same five pages written the usual quick way.
 
 The whole report table is read into a pandas frame once (as a quick Dash app
 does at import), and every filter change filters that frame with boolean
@@ -28,6 +28,7 @@ class NaivePeer:
         conn = duckdb.connect(str(store_path), read_only=True)
         try:
             self.deaths = conn.sql("SELECT * FROM report_facts").df()
+            self.sites = conn.sql("SELECT site_code, latitude, longitude, picu, nicu, lnu, scu FROM ref_sites").df()
             self.footprint = conn.sql(
                 """SELECT c.cdop_code, fp.trust_code, fp.valid_from, fp.valid_to
                    FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code"""
@@ -65,6 +66,7 @@ class NaivePeer:
             ("age_group", filters.age_groups),
             ("review_status", filters.review_statuses),
             ("residence_group", filters.residence_groups),
+            ("residence_la_code", filters.residence_areas),
         ]
         for column, values in masks:
             if values:
@@ -154,6 +156,24 @@ class NaivePeer:
             quarters["period"] = quarters["financial_year"].astype(str) + " Q" + quarters["fy_quarter"].astype(str)
             parts["table"] = quarters.to_dict("records")
             parts["figures"] = [px.bar(quarters, x="period", y="deaths")]
+        elif name == "map":
+            # hospitals by place and residence, areas of residence, and area-to-hospital pairs, drawn on
+            # longitude and latitude with plotly.express (the areas' shapes are left out: a quick app
+            # would load a GeoJSON and use a map trace, which the app's plotly.js bundle lacks)
+            places = df.groupby(["site_code", "place_label"]).size().reset_index(name="deaths")
+            residence = df.groupby(["site_code", "residence_group"]).size().reset_index(name="deaths")
+            areas = df.groupby("residence_la_code").size().reset_index(name="deaths")
+            flows = df.groupby(["residence_la_code", "site_code"]).size().reset_index(name="deaths")
+            sites = self.sites.merge(df.groupby("site_code").size().reset_index(name="deaths"), on="site_code")
+            sites["unit"] = np.select(
+                [sites["picu"], sites["nicu"], sites["lnu"], sites["scu"]], ["picu", "nicu", "lnu", "scu"], "none"
+            )
+            pairs = flows.merge(sites[["site_code", "latitude", "longitude"]], on="site_code")
+            parts["tables"] = [places.to_dict("records"), residence.to_dict("records"), areas.to_dict("records")]
+            parts["figures"] = [
+                px.scatter(sites, x="longitude", y="latitude", size="deaths", color="unit", hover_name="site_code"),
+                px.line(pairs, x="longitude", y="latitude", line_group="residence_la_code", width=None),
+            ]
         else:
             raise ValueError(f"no page {name!r}")
         return to_json_plotly(parts)

@@ -28,6 +28,7 @@ from operational.accounts import User
 from queries import report
 from queries.deaths_store import DeathsStore, StoreFacts
 from queries.filters import FilterOptions, Filters, Option
+from queries.mapping import Mapping
 
 # the scope policy lives in queries.scope; its chooser values stay importable from here
 from queries.scope import ALL_MINE as ALL_MINE
@@ -36,7 +37,7 @@ from queries.scope import NoFootprint as NoFootprint
 from queries.scope import Scope, footprint_choices, scope_for
 from settings import Settings
 
-PAGE_PARAMS = ("grain", "split", "since")  # a page's own settings, kept in its links
+PAGE_PARAMS = ("grain", "split", "since", "lines")  # a page's own settings, kept in its links
 CACHE_SIZE = 512
 T = TypeVar("T")
 
@@ -124,6 +125,12 @@ class View:
         return self.footprint if len(self.footprints) > 1 else None
 
 
+def mapping_in_force(conn: duckdb.DuckDBPyConnection) -> Mapping:
+    """The managed mapping as it stands, at the version this request has read: a change reaches
+    every user on their next request."""
+    return services().mappings.current(conn, getattr(current_user, "mapping_version", None))
+
+
 def view_for(search: object, today: date | None = None, page: str | None = None) -> View:
     """Everything a callback or download needs, derived on the server. With
     ``page``, the view is recorded in the audit log with its filters."""
@@ -134,8 +141,7 @@ def view_for(search: object, today: date | None = None, page: str | None = None)
         facts = svc.store.facts()
         params = parse_query(search)
         day = today or svc.today()
-        # the managed mapping's version: a change reaches every user on their next request
-        mapping = svc.mappings.current(conn, getattr(current_user, "mapping_version", None))
+        mapping = mapping_in_force(conn)
         rights = (user.id, user.role, user.cdop_codes, day, facts.version, mapping.version)
         requested = first(params, "footprint")
         choices = svc.cached(("choices", *rights), lambda: footprint_choices(user, conn, day, mapping))

@@ -61,6 +61,8 @@ AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
     "site-by-review-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "review_group"]),
     "site-by-residence-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "residence_group"]),
     "trend": _trend,
+    "map-hospitals": lambda v: report.hospitals_table(v.conn, v.scope, v.filters),
+    "map-residence": lambda v: report.residence_table(v.conn, v.scope, v.filters),
     "whats-new": newness.csv_frame,  # a list of deaths, not counts: refused for publication (LISTS)
 }
 DOWNLOADS = ("cases", *AGGREGATES)

@@ -165,7 +165,7 @@ def page(pathname: Any, search: Any) -> Page:
         return Page(not_found(), f"Page not found · {APP_TITLE}", classes, True)
     if admin_only(view) and not admin_allowed(view.PATH):
         return Page(access_denied(), f"Access denied · {APP_TITLE}", classes, True)
-    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split")}
+    settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split", "lines")}
     return Page(view.layout(**settings), f"{view.NAME} · {APP_TITLE}", classes, not uses_filters(view))
 
 

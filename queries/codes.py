@@ -96,6 +96,17 @@ NON_ENGLAND_RESIDENCE: dict[str, str] = {
     RESIDENCE_OUTSIDE_UK: "Outside the UK",
 }
 
+RESIDENCE_NOT_KNOWN = "not_known"  # the map's area of residence for a child whose home is not known
+
+# A hospital's highest level of intensive care for children, for the map: the first it has, in this order.
+HIGHEST_UNITS: dict[str, str] = {
+    "picu": "Paediatric intensive care unit",
+    "nicu": "Neonatal intensive care unit (level 3)",
+    "lnu": "Local neonatal unit (level 2)",
+    "scu": "Special care unit (level 1)",
+    "none": "No neonatal or paediatric intensive care",
+}
+
 # Residence of the child relative to the footprint being viewed.
 RESIDENCE_GROUPS: dict[str, str] = {
     "footprint": "Resident of this footprint",

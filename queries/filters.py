@@ -31,6 +31,7 @@ class Filters:
     reviewing_cdops: tuple[str, ...] = ()  # may include codes.UNASSIGNED
     residence_groups: tuple[str, ...] = ()
     review_statuses: tuple[str, ...] = ()
+    residence_areas: tuple[str, ...] = ()  # where the children lived: local authority or country codes
 
     @property
     def key(self) -> str:
@@ -59,6 +60,8 @@ class FilterOptions:
     age_groups: tuple[Option, ...] = field(default_factory=lambda: _static(codes.AGE_GROUPS))
     residence_groups: tuple[Option, ...] = field(default_factory=lambda: _static(codes.RESIDENCE_GROUPS))
     review_statuses: tuple[Option, ...] = field(default_factory=lambda: _static(codes.REVIEW_STATUSES))
+    # the areas the scope's deaths came from, and only those: a filter can only narrow
+    residence_areas: tuple[Option, ...] = ()
 
     def clean(self, raw: Mapping[str, object]) -> Filters:
         """Build Filters from untrusted input: unknown keys, values and types are dropped."""
@@ -78,6 +81,7 @@ class FilterOptions:
             reviewing_cdops=_allowed(raw.get("reviewing_cdops"), self.reviewing_cdops),
             residence_groups=_allowed(raw.get("residence_groups"), self.residence_groups),
             review_statuses=_allowed(raw.get("review_statuses"), self.review_statuses),
+            residence_areas=_allowed(raw.get("residence_areas"), self.residence_areas),
         )
 
     def _date(self, value: object) -> date | None:

@@ -17,35 +17,40 @@ from queries.filters import Option
 # callback first), and the page's callback follows the URL: a click costs one
 # request, as a chosen filter does. The code is checked against the control's
 # options, which the server sent for this user's scope; the server cleans the
-# URL again whatever arrives.
+# URL again whatever arrives. A chart may offer several controls (the map: a
+# hospital or an area): the first whose options hold the clicked code takes it.
 BAR_CLICK_TO_CONTROLS = """
 function(...args) {
     QUERY_JS
     const config = CONFIG;
-    const n = config.graphs.length;
-    const clicks = args.slice(0, n), optionLists = args.slice(n, 2 * n), search = args[2 * n] || '';
+    const n = config.graphs.length, m = config.controls.length;
+    const clicks = args.slice(0, n), optionLists = args.slice(n, n + m), search = args[n + m] || '';
     const noUpdate = window.dash_clientside.no_update;
     const outputs = config.outputs.map(() => noUpdate);
+    const unchanged = [...outputs, noUpdate];
     const fired = (window.dash_clientside.callback_context.triggered || []).map(t => t.prop_id.split('.')[0]);
     const i = config.graphs.findIndex(graph => fired.includes(graph));
     const point = i >= 0 && clicks[i] && Array.isArray(clicks[i].points) ? clicks[i].points[0] : null;
     let code = point ? point.customdata : null;
     if (Array.isArray(code)) { code = code[0]; }
-    if (typeof code !== 'string' || !(optionLists[i] || []).some(o => String(o.value) === code)) {
-        return [...outputs, noUpdate];
-    }
-    outputs[config.outputs.indexOf(config.controls[i])] = [code];
-    config.clears[i].forEach(control => { outputs[config.outputs.indexOf(control)] = []; });
+    if (typeof code !== 'string') { return unchanged; }
+    const options = control => optionLists[config.controls.indexOf(control)] || [];
+    const offered = control => options(control).some(o => String(o.value) === code);
+    const choice = config.choices[i].find(c => offered(c[0]));
+    if (!choice) { return unchanged; }
+    outputs[config.outputs.indexOf(choice[0])] = [code];
+    choice[1].forEach(control => { outputs[config.outputs.indexOf(control)] = []; });
     // the same URL the bar's callback would write from the controls as they now stand
     const current = new URLSearchParams(search);
     const chosen = {};
     queryOrder.forEach(param => { chosen[param] = current.getAll(param); });
-    chosen[config.params[i]] = [code];
-    config.clearedParams[i].forEach(param => { chosen[param] = []; });
+    chosen[config.params[choice[0]]] = [code];
+    choice[1].forEach(control => { chosen[config.params[control]] = []; });
     const query = canonicalQuery(current, current.get('footprint'), chosen);
     return [...outputs, query === search ? noUpdate : query];
 }
 """
+Target = tuple[str, tuple[str, ...]]  # the filter control a click's code chooses, and the controls it empties
 
 
 def clicked_code(click_data: Any, allowed: tuple[Option, ...]) -> str | None:
@@ -67,21 +72,22 @@ def download_href(name: str, query: str) -> str:
     return f"/download/{name}.csv{query}"
 
 
-def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, tuple[str, tuple[str, ...]]]) -> None:
-    """Register, on ``callbacks``, a click on a bar of each chart in ``targets`` (chart id -> the filter
-    control its bars' codes choose, and the controls that choice empties) as a filter change."""
+def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, Target | list[Target]]) -> None:
+    """Register, on ``callbacks``, a click on a mark of each chart in ``targets`` (chart id -> the filter
+    control its marks' codes choose, and the controls that choice empties; or a list of those, tried
+    in turn) as a filter change."""
     graphs = list(targets)
-    controls = [control for control, _ in targets.values()]
-    clears = [list(cleared) for _, cleared in targets.values()]
-    outputs = list(dict.fromkeys([*controls, *(c for cleared in clears for c in cleared)]))
+    choices = [[t] if isinstance(t, tuple) else list(t) for t in targets.values()]
+    controls = list(dict.fromkeys(control for options in choices for control, _ in options))
+    cleared = [c for options in choices for _, clears in options for c in clears]
+    outputs = list(dict.fromkeys([*controls, *cleared]))
     param = {control: name for control, (name, _label) in ids.FILTER_DROPDOWNS.items()}
     config = {
         "graphs": graphs,
         "controls": controls,
-        "clears": clears,
+        "choices": choices,
         "outputs": outputs,
-        "params": [param[control] for control in controls],
-        "clearedParams": [[param[control] for control in cleared] for cleared in clears],
+        "params": {control: param[control] for control in outputs},  # each control's URL parameter
     }
     callbacks.clientside(
         BAR_CLICK_TO_CONTROLS.replace("QUERY_JS", QUERY_JS).replace("CONFIG", json.dumps(config)),

@@ -18,20 +18,32 @@ GRAPH_CONFIG = {
 }
 
 
-def chart_card(name: str, heading: str, *, clickable: bool = False, wide: bool = False) -> html.Section:
+def chart_card(
+    name: str, heading: str, *, clickable: bool = False, wide: bool = False, hint: str | None = None
+) -> html.Section:
     """A titled chart with a text summary (its text alternative) and a CSV link.
     The callback fills the title (it says what is counted, and when), the figure,
-    and the notes below it: the summary and the download address (``card_values``)."""
+    and the notes below it: the summary and the download address (``card_values``). ``hint``
+    says what a click on it does."""
     return html.Section(
         className="card wide" if wide else "card",
         **{"aria-labelledby": ids.part(name, "title")},
         children=[
             html.H2(heading, id=ids.part(name, "title")),
-            html.P(className="hint", children="Select a bar to filter every view by it.") if clickable else None,
+            html.P(className="hint", children=hint or "Select a bar to filter every view by it.")
+            if clickable or hint
+            else None,
             # no dcc.Loading around it: Dash marks the graph itself while its figure is on the way
             # (data-dash-is-loading), and the style sheet shows a spinner from that after 400 ms;
-            # a dcc.Loading re-reads the whole store's change log on every update Dash makes
-            dcc.Graph(id=name, config=GRAPH_CONFIG, figure={"data": [], "layout": {"height": 240}}, className="graph"),
+            # a dcc.Loading re-reads the whole store's change log on every update Dash makes.
+            # Its height is the figure's (dcc.Graph's own 100% would be the whole card's).
+            dcc.Graph(
+                id=name,
+                config=GRAPH_CONFIG,
+                figure={"data": [], "layout": {"height": 240}},
+                className="graph",
+                style={"height": "auto"},
+            ),
             html.Div(card_notes(name, None, ""), id=ids.part(name, "notes")),
         ],
     )

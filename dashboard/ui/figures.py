@@ -94,7 +94,7 @@ def _margin(*, left: int = EDGE_PX, bottom: int = 8, top: int = 8, right: int = 
     return {"l": left, "r": right, "t": top, "b": bottom}
 
 
-def _figure(
+def layout_figure(
     data: list[dict[str, Any]],
     *,
     height: int,
@@ -104,6 +104,7 @@ def _figure(
     margin: dict[str, int] | None = None,
     **extra: Any,
 ) -> Figure:
+    """The app's figure: its traces in the house layout (``extra`` adds or replaces layout keys)."""
     layout: dict[str, Any] = {
         "height": height,
         "margin": margin or {"l": 8, "r": EDGE_PX, "t": 8, "b": 8},
@@ -131,7 +132,7 @@ def empty(message: str = "No deaths match these filters.") -> Figure:
         "x": 0.5,
         "y": 0.5,
     }
-    return _figure([], height=220, xaxis={"visible": False}, yaxis={"visible": False}, annotations=[annotation])
+    return layout_figure([], height=220, xaxis={"visible": False}, yaxis={"visible": False}, annotations=[annotation])
 
 
 def _bar_height(rows: int) -> int:
@@ -166,7 +167,7 @@ def horizontal_bars(
         "textposition": "auto",
         "hovertemplate": "%{y}: %{x:,} deaths<extra></extra>",
     }
-    return _figure(
+    return layout_figure(
         [bar],
         height=_bar_height(len(rows)),
         margin=_margin(left=label_px(labels), bottom=TITLED_AXIS_PX, right=OVERHANG_PX),
@@ -192,7 +193,7 @@ def column_bars(
         "textposition": "auto",
         "hovertemplate": "%{x}: %{y:,} deaths<extra></extra>",
     }
-    return _figure(
+    return layout_figure(
         [bar],
         height=300,
         margin=_margin(left=COUNT_AXIS_PX, bottom=40, top=OVERHANG_PX),
@@ -239,7 +240,7 @@ def stacked_horizontal(
         }
         for stack_code, stack_name in stacks.items()
     ]
-    return _figure(
+    return layout_figure(
         data,
         height=_bar_height(len(rows)) + 40,
         # the legend above makes its own room before the axes are drawn: it costs no second pass
@@ -299,7 +300,7 @@ def trend(
     # many periods: plotly turns their labels 30 degrees, so they need about half their width below
     turned = len(periods) > 12
     below = label_px(periods) // 2 + 30 if turned else 40
-    return _figure(
+    return layout_figure(
         data,
         height=340,
         margin=_margin(
@@ -348,7 +349,7 @@ def heatmap(
         "xgap": 1,
         "ygap": 1,
     }
-    return _figure(
+    return layout_figure(
         [cell],
         height=_bar_height(len(rows)) + 120,
         xaxis={"tickangle": -40, "side": "top", "type": "category"},

@@ -105,6 +105,7 @@ def selected_values(view: View) -> dict[str, Any]:
         ids.FILTER_REVIEWER: list(filters.reviewing_cdops),
         ids.FILTER_RESIDENCE: list(filters.residence_groups),
         ids.FILTER_STATUS: list(filters.review_statuses),
+        ids.FILTER_AREA: list(filters.residence_areas),
         ids.FILTER_FROM: filters.date_from.isoformat() if filters.date_from else None,
         ids.FILTER_TO: filters.date_to.isoformat() if filters.date_to else None,
     }
@@ -151,6 +152,7 @@ def option_lists(view: View) -> dict[str, list[dict[str, Any]]]:
         ids.FILTER_REVIEWER: options.reviewing_cdops,
         ids.FILTER_RESIDENCE: options.residence_groups,
         ids.FILTER_STATUS: options.review_statuses,
+        ids.FILTER_AREA: options.residence_areas,
     }
     out: dict[str, list[dict[str, Any]]] = {
         ids.FOOTPRINT: [{"label": o.label, "value": o.value} for o in view.footprints]

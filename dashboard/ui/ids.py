@@ -20,6 +20,7 @@ FILTER_AGE = "filter-age"
 FILTER_REVIEWER = "filter-reviewer"
 FILTER_RESIDENCE = "filter-residence"
 FILTER_STATUS = "filter-status"
+FILTER_AREA = "filter-area"
 FILTER_RESET = "filter-reset"
 FILTER_SUMMARY = "filter-summary"
 FILTER_BAR = "filter-bar"
@@ -40,6 +41,7 @@ FILTER_DROPDOWNS: dict[str, tuple[str, str]] = {
     FILTER_REVIEWER: ("reviewer", "Reviewing CDOP"),
     FILTER_RESIDENCE: ("residence", "Residence"),
     FILTER_STATUS: ("status", "Review status"),
+    FILTER_AREA: ("area", "Area of residence"),
 }
 
 
@@ -71,6 +73,14 @@ REVIEW_RESIDENCE = "review-residence"
 TREND_GRAIN = "trend-grain"
 TREND_SPLIT = "trend-split"
 TREND_CHART = "trend-chart"
+
+# map
+GEO_PERIOD = "geo-period"
+GEO_LINES = "geo-lines"
+GEO_MAP = "geo-chart"
+GEO_OUTSIDE = "geo-outside"
+GEO_HOSPITALS = "geo-hospitals"
+GEO_AREAS = "geo-areas"
 
 # cases
 CASES_GRID = "cases-grid"

@@ -52,6 +52,7 @@ def filter_summary(filters: Filters, options: FilterOptions) -> list[str]:
         ("Reviewing CDOP", filters.reviewing_cdops, options.reviewing_cdops),
         ("Residence", filters.residence_groups, options.residence_groups),
         ("Review status", filters.review_statuses, options.review_statuses),
+        ("Area of residence", filters.residence_areas, options.residence_areas),
     ):
         if values:
             out.append(f"{title}: {_labels(values, choices)}")

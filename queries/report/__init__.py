@@ -52,6 +52,14 @@ from queries.report.counts import (
     rollup,
 )
 from queries.report.dimensions import DIMENSIONS, RESIDENCE_GROUP, REVIEW_GROUP, TIME_GRAINS, Dimension
+from queries.report.map import (
+    MapCounts,
+    area_names,
+    hospital_sites,
+    hospitals_table,
+    map_counts,
+    residence_table,
+)
 from queries.report.options import data_facts, filter_options
 from queries.report.periods import by_period, periods
 from queries.report.sql import SHORT_LIST, scoped_rows
@@ -75,7 +83,9 @@ __all__ = [
     "TIME_GRAINS",
     "ColumnFilter",
     "Dimension",
+    "MapCounts",
     "Names",
+    "area_names",
     "by_age_group",
     "by_period",
     "by_place",
@@ -95,10 +105,14 @@ __all__ = [
     "filter_options",
     "headline",
     "headline_from",
+    "hospital_sites",
+    "hospitals_table",
     "iter_cases",
     "label_cases",
+    "map_counts",
     "periods",
     "read_names",
+    "residence_table",
     "rollup",
     "scoped_rows",
 ]

@@ -65,6 +65,14 @@ DIMENSIONS: dict[str, Dimension] = {
         labels=codes.RESIDENCE_GROUPS,
         order=tuple(codes.RESIDENCE_GROUPS),
     ),
+    # a hospital by its code alone (no names looked up): the map's thousands of area-to-hospital pairs
+    "site_code": Dimension(("site_code",), ("site_code",), inner=("site_code",)),
+    # where the child lived: a local authority, a country of the UK, abroad, or not known
+    "residence_area": Dimension(
+        (f"coalesce(residence_la_code, '{codes.RESIDENCE_NOT_KNOWN}') AS residence_area",),
+        ("residence_area",),
+        inner=("residence_la_code",),
+    ),
     "review_status": _coded("review_status", codes.REVIEW_STATUSES),
     "financial_year": Dimension(("financial_year",), ("financial_year",), inner=("financial_year",)),
     "quarter": Dimension(

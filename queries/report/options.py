@@ -12,6 +12,16 @@ from queries.schema import SCHEMA_VERSION, get_meta
 from queries.scope import Scope
 from queries.store import StoreOutdated
 
+# The hospital sites a scope offers (``$trusts``: its trusts): English sites with an inpatient
+# unit, or with a death in the store. The filter bar and the map list the same ones.
+SCOPE_SITES = """
+    FROM ref_sites AS s
+    WHERE s.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND s.country = 'England'
+      AND (s.nicu OR s.lnu OR s.scu OR s.picu OR s.ed OR s.maternity OR s.paediatric_ward
+           OR s.site_code IN (SELECT DISTINCT site_code FROM report_facts
+                              WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))))
+"""
+
 
 def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptions:
     """What this scope may filter by: its own trusts and hospitals, the years it
@@ -25,15 +35,7 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
         params,
     ).fetchall()
     sites = conn.execute(
-        """
-        SELECT s.site_code, s.site_name, s.trust_code FROM ref_sites AS s
-        WHERE s.trust_code IN (SELECT unnest($trusts::VARCHAR[])) AND s.country = 'England'
-          AND (s.nicu OR s.lnu OR s.scu OR s.picu OR s.ed OR s.maternity OR s.paediatric_ward
-               OR s.site_code IN (SELECT DISTINCT site_code FROM report_facts
-                                  WHERE trust_code IN (SELECT unnest($trusts::VARCHAR[]))))
-        ORDER BY s.site_name
-    """,
-        params,
+        f"SELECT s.site_code, s.site_name, s.trust_code {SCOPE_SITES} ORDER BY s.site_name", params
     ).fetchall()
     facts = conn.execute(
         """
@@ -50,6 +52,14 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
     """,
         params,
     ).fetchall()
+    areas = conn.execute(
+        """
+        SELECT DISTINCT f.residence_la_code, la.la_name FROM report_facts AS f
+        LEFT JOIN ref_local_authorities AS la ON la.la_code = f.residence_la_code
+        WHERE f.residence_la_code IS NOT NULL AND f.trust_code IN (SELECT unnest($trusts::VARCHAR[]))
+    """,
+        params,
+    ).fetchall()
     years, first, last = facts if facts else ([], None, None)
     return FilterOptions(
         financial_years=tuple(Option(str(y), codes.financial_year_label(y)) for y in (years or [])),
@@ -61,6 +71,17 @@ def filter_options(conn: duckdb.DuckDBPyConnection, scope: Scope) -> FilterOptio
         ),
         first_date=first,
         last_date=last,
+        residence_areas=area_options(areas),
+    )
+
+
+def area_options(areas: list[tuple[str, str | None]]) -> tuple[Option, ...]:
+    """Areas of residence by name; the countries and abroad, which have no local authority, last."""
+    english = sorted(((name or code, code) for code, name in areas if code not in codes.NON_ENGLAND_RESIDENCE))
+    others = [code for code in codes.NON_ENGLAND_RESIDENCE if code in {c for c, _ in areas}]
+    return (
+        *(Option(code, name) for name, code in english),
+        *(Option(code, codes.NON_ENGLAND_RESIDENCE[code]) for code in others),
     )
 
 

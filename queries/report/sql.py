@@ -38,6 +38,7 @@ def _row_filter(scope: Scope, filters: Filters) -> tuple[list[str], dict[str, ob
     any_of("r.place_in_hospital", "f_places", filters.places)
     any_of("r.age_group", "f_ages", filters.age_groups)
     any_of("r.review_status", "f_statuses", filters.review_statuses)
+    any_of("r.residence_la_code", "f_areas", filters.residence_areas)
     if filters.date_from:
         params["f_from"] = filters.date_from
         where.append("r.date_of_death >= $f_from")

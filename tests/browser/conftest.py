@@ -24,11 +24,15 @@ PROJECT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = PROJECT / "docs" / "screenshots"
 
 
-def screenshot(page: Page, name: str) -> None:
-    """Keep the README's screenshots current: UPDATE_SCREENSHOTS=1 pytest tests/browser."""
+def screenshot(page: Page, name: str, element: str | None = None) -> None:
+    """Keep the README's screenshots current: UPDATE_SCREENSHOTS=1 pytest tests/browser. The whole
+    page, or the one ``element`` (a CSS selector)."""
     if os.environ.get("UPDATE_SCREENSHOTS"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+        if element:
+            page.locator(element).screenshot(path=SCREENSHOTS / f"{name}.png")
+        else:
+            page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
 
 @dataclass

@@ -65,6 +65,7 @@ STATES = [
     ("trusts, drilled to a hospital", "/trusts?trust=RP4&site=RP401", "#drill-chart .main-svg", None),
     ("reviewing", "/reviewing", "#review-matrix .main-svg", None),
     ("trends, split by age", "/trends?grain=month&split=age_group", "#trend-chart .main-svg", None),
+    ("map", "/map", "#geo-chart .main-svg", None),
     ("cases grid", "/cases", ".ag-row", None),
     ("about", "/about", "#about-facts p", None),
     ("what's new, last 30 days", "/new?since=30d", ".whatsnew-group table", None),

@@ -25,6 +25,7 @@ PAGES = [
     ("trusts", "/trusts", "#drill-chart .main-svg"),
     ("reviewing", "/reviewing", "#review-matrix .main-svg"),
     ("trends", "/trends", "#trend-chart .main-svg"),
+    ("map", "/map", "#geo-chart .main-svg"),
     ("cases", "/cases", ".ag-row"),
     ("about", "/about", "#about-facts p"),
     ("whatsnew", "/new", "#whatsnew-attention li"),
@@ -425,3 +426,24 @@ def test_a_chart_waiting_long_for_its_answer_shows_a_spinner_only_after_400_ms(s
     session.page.wait_for_function("() => !document.getElementById('overview-age').dataset.dashIsLoading")
     session.settle()
     assert session.page.evaluate(spinner)[0] is None
+
+
+def test_every_chart_is_as_tall_as_its_figure_and_its_notes_sit_below_it(session: Session) -> None:
+    """The cards' layout: a chart takes its figure's height (not its card's), and nothing it draws
+    covers the summary and the CSV link under it."""
+    session.sign_in("ncl")
+    for path, ready in (("/", "#overview-trend .main-svg"), ("/reviewing", "#review-matrix .main-svg")):
+        session.goto(path, ready)
+        charts = session.page.evaluate(
+            """() => [...document.querySelectorAll('.card .js-plotly-plot')].map(gd => {
+                const card = gd.closest('.card'), notes = card.querySelector('.summary');
+                const graph = gd.getBoundingClientRect();
+                return [gd.closest('.dash-graph').id, gd._fullLayout.height, Math.round(graph.height),
+                        notes ? Math.round(notes.getBoundingClientRect().top - graph.bottom) : null];
+            })"""
+        )
+        assert charts, path
+        for name, drawn, height, gap in charts:
+            # every figure of the app is at least 220 px tall (figures._bar_height, figures.empty)
+            assert height == drawn >= 220, (path, name, height, drawn)
+            assert gap is not None and gap >= 0, (path, name, gap)

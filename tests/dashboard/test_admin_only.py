@@ -37,6 +37,8 @@ REPORT_CALLBACKS = {
     "reviewing.refresh",
     "trends.refresh",
     "trends.remember_choice",
+    "map.refresh",
+    "map.choose_lines",
     "cases.rows",
     "cases.refresh",
     "about.facts",

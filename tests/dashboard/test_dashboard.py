@@ -217,6 +217,7 @@ def test_a_bar_click_is_a_filter_bar_change_in_the_browser_not_a_server_callback
         ids.OVERVIEW_AGE: True,
         ids.OVERVIEW_PLACE: True,
         ids.REVIEW_BY_CDOP: True,
+        ids.GEO_MAP: True,
         ids.DRILL_CHART: False,
     }
     bar_click = next(d for d in llr.dependencies if any(i["id"] == ids.OVERVIEW_AGE for i in d["inputs"]))
@@ -224,6 +225,16 @@ def test_a_bar_click_is_a_filter_bar_change_in_the_browser_not_a_server_callback
     assert {o.split("@")[0] for o in bar_click["output"].strip(".").split("...")} == {
         f"{ids.URL}.search",
         *(f"{control}.value" for control in (ids.FILTER_TRUST, ids.FILTER_SITE, ids.FILTER_AGE, ids.FILTER_PLACE)),
+    }
+    map_click = next(d for d in llr.dependencies if any(i["id"] == ids.GEO_MAP for i in d["inputs"]))
+    # a hospital sets the hospital filter (and empties the trust's); an area, where the children lived;
+    # and the URL's query, written with them
+    assert {o.split(".")[0].split("@")[0] for o in map_click["output"].strip(".").split("...")} == {
+        ids.FILTER_SITE,
+        ids.FILTER_TRUST,
+        ids.FILTER_AREA,
+        ids.FILTER_RESIDENCE,
+        ids.URL,
     }
 
 
