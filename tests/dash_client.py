@@ -59,3 +59,16 @@ class DashClient:
             for component, props in answer.get(part, {}).items()
             for prop, value in props.items()
         }
+
+
+def tiles(outputs: dict[str, Any], name: str) -> dict[str, str]:
+    """{label: value} of the headline tiles ``name`` in a callback's answer (``components.tile_slots``:
+    each tile's label and value are outputs of their own); unused slots are left out."""
+    found: dict[str, str] = {}
+    number = 0
+    while f"{name}-{number}-label.children" in outputs:
+        label = outputs[f"{name}-{number}-label.children"]
+        if label:
+            found[label] = outputs[f"{name}-{number}-value.children"]
+        number += 1
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import NamedTuple
 
 import polars as pl
 from dash import Output, dcc, html
@@ -44,32 +44,25 @@ def chart_card(
                 className="graph",
                 style={"height": "auto"},
             ),
-            html.Div(card_notes(name, None, ""), id=ids.part(name, "notes")),
+            html.P(id=ids.part(name, "summary"), className="summary"),
+            html.A("Download these figures (CSV)", id=ids.part(name, "download"), href="", className="download"),
         ],
     )
 
 
-def card_notes(name: str, summary: str | None, href: str) -> list[Any]:
-    """A chart card's summary and its CSV link, sent as one output: each output of a callback is
-    a separate update to Dash's store, and every update visits every component of the page."""
+def card_outputs(names: Sequence[str]) -> list[Output]:
+    """The title, summary and download address of each chart card, in that order: text and an
+    address, never components (see ``tile_slots``)."""
     return [
-        html.P(summary, id=ids.part(name, "summary"), className="summary"),
-        html.A("Download these figures (CSV)", id=ids.part(name, "download"), href=href, className="download"),
+        Output(ids.part(name, role), prop)
+        for name in names
+        for role, prop in (("title", "children"), ("summary", "children"), ("download", "href"))
     ]
 
 
-def card_outputs(names: Sequence[str]) -> list[Output]:
-    """The title and the notes (``card_notes``) of each chart card, in that order."""
-    return [Output(ids.part(name, role), "children") for name in names for role in ("title", "notes")]
-
-
-def card_values(parts: dict[str, tuple[str, str, str]], names: Sequence[str]) -> list[Any]:
+def card_values(parts: dict[str, tuple[str, str, str]], names: Sequence[str]) -> list[str]:
     """What ``card_outputs(names)`` takes, from each card's (title, summary, download address)."""
-    values: list[Any] = []
-    for name in names:
-        title, summary, href = parts[name]
-        values += [title, card_notes(name, summary, href)]
-    return values
+    return [value for name in names for value in parts[name]]
 
 
 TABLE_CELL_BUDGET = 1200  # all 150-odd trusts by age group fit; a hospital x CDOP matrix shows ~85 rows
@@ -139,15 +132,56 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def tile(label: str, value: str, note: str | None = None, *, tone: str = "") -> html.Div:
-    return html.Div(
-        className=f"tile {tone}".strip(),
-        children=[
-            html.P(label, className="tile-label"),
-            html.P(value, className="tile-value"),
-            html.P(note, className="tile-note") if note else None,
-        ],
-    )
+class Tile(NamedTuple):
+    """A headline figure: what it counts, the number, a note under it, and its tone."""
+
+    label: str
+    value: str
+    note: str | None = None
+    tone: str = ""  # "", "highlight" or "warning"
+
+
+def tile(label: str, value: str, note: str | None = None, *, tone: str = "") -> Tile:
+    return Tile(label, value, note, tone)
+
+
+TILE_PARTS = (("box", "className"), ("label", "children"), ("value", "children"), ("note", "children"))
+
+
+def tile_slots(name: str, count: int) -> list[html.Div]:
+    """``count`` headline tiles for a callback to fill (``tile_outputs``). A callback changes their
+    text, and never sends them as new components: each component Dash's renderer receives is new
+    to it, and each new one costs an update of its store that visits every component on the page
+    (about a millisecond on the overview: the six tiles were 24 of them, on every filter change)."""
+    return [
+        html.Div(
+            id=ids.part(f"{name}-{number}", "box"),
+            className="tile",
+            children=[
+                html.P(id=ids.part(f"{name}-{number}", "label"), className="tile-label"),
+                html.P(id=ids.part(f"{name}-{number}", "value"), className="tile-value"),
+                html.P(id=ids.part(f"{name}-{number}", "note"), className="tile-note"),
+            ],
+        )
+        for number in range(count)
+    ]
+
+
+def tile_outputs(name: str, count: int) -> list[Output]:
+    return [Output(ids.part(f"{name}-{number}", part), prop) for number in range(count) for part, prop in TILE_PARTS]
+
+
+def tile_values(tiles: Sequence[Tile], count: int) -> list[str]:
+    """What ``tile_outputs(name, count)`` takes: each tile's class, label, value and note; slots
+    beyond the tiles given are hidden (class ``tile unused``)."""
+    if len(tiles) > count:
+        raise ValueError(f"{len(tiles)} tiles for {count} slots")
+    values: list[str] = []
+    for shown in tiles:
+        values += [f"tile {shown.tone}".strip(), shown.label, shown.value, shown.note or ""]
+    for _ in range(count - len(tiles)):
+        values += ["tile unused", "", "", ""]
+    return values
 
 
 def notice(message: str, tone: str = "info") -> html.Div:

@@ -11,7 +11,16 @@ from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import bar_clicks_filter, download_href
-from dashboard.ui.components import card_outputs, card_values, chart_card, tile
+from dashboard.ui.components import (
+    Tile,
+    card_outputs,
+    card_values,
+    chart_card,
+    tile,
+    tile_outputs,
+    tile_slots,
+    tile_values,
+)
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
 from queries import report
@@ -23,6 +32,7 @@ NAME = "Overview"
 # what the page counts by: trust and place, age group, quarter, and residence and review for the headline
 BREAKDOWNS = [["trust", "place"], ["age_group"], ["quarter"], ["residence_group", "review_group"]]
 CHARTS = (ids.OVERVIEW_TRUST, ids.OVERVIEW_AGE, ids.OVERVIEW_PLACE, ids.OVERVIEW_TREND)
+HEADLINE_TILES = 6
 
 
 def layout(**_query: Any) -> html.Div:
@@ -30,7 +40,12 @@ def layout(**_query: Any) -> html.Div:
         [
             html.H1("Overview"),
             html.P(id=ids.OVERVIEW_PERIOD, className="lede"),
-            html.Div(id=ids.OVERVIEW_HEADLINE, className="tiles", **{"aria-live": "polite"}),
+            html.Div(
+                tile_slots(ids.OVERVIEW_HEADLINE, HEADLINE_TILES),
+                id=ids.OVERVIEW_HEADLINE,
+                className="tiles",
+                **{"aria-live": "polite"},
+            ),
             html.Div(
                 className="grid",
                 children=[
@@ -49,7 +64,7 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def headline_tiles(head: dict[str, int], england: bool) -> list[html.Div]:
+def headline_tiles(head: dict[str, int], england: bool) -> list[Tile]:
     deaths = head["deaths"]
     here = "in England" if england else "of this footprint"
     return [
@@ -105,7 +120,7 @@ def listing(frame: pl.DataFrame, label: str) -> str:
 
 @callbacks(
     Output(ids.OVERVIEW_PERIOD, "children"),
-    Output(ids.OVERVIEW_HEADLINE, "children"),
+    *tile_outputs(ids.OVERVIEW_HEADLINE, HEADLINE_TILES),
     *card_outputs(CHARTS),
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
@@ -159,7 +174,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         )
         return (
             f"Deaths in hospitals of {scope.label}, {period}.",
-            headline_tiles(head, scope.england),
+            *tile_values(headline_tiles(head, scope.england), HEADLINE_TILES),
             *card_values(parts, CHARTS),
             *figs,
         )

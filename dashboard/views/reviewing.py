@@ -11,7 +11,16 @@ from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import bar_clicks_filter, download_href
-from dashboard.ui.components import card_outputs, card_values, chart_card, table, tile
+from dashboard.ui.components import (
+    card_outputs,
+    card_values,
+    chart_card,
+    table,
+    tile,
+    tile_outputs,
+    tile_slots,
+    tile_values,
+)
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
 from queries import report
@@ -21,6 +30,7 @@ PATH = "/reviewing"
 NAME = "Reviewing CDOPs"
 
 CHARTS = (ids.REVIEW_BY_CDOP, ids.REVIEW_BY_SITE, ids.REVIEW_RESIDENCE, ids.REVIEW_MATRIX)
+HEADLINE_TILES = 4
 # the headline's groups; deaths by reviewer, and each hospital by review group, by residence, by reviewer
 BREAKDOWNS = [
     ["residence_group", "review_group"],
@@ -42,7 +52,12 @@ def layout(**_query: Any) -> html.Div:
                 "non-residents are usually reviewed by the CDOP where the child lived; some are not yet assigned.",
                 className="lede",
             ),
-            html.Div(id=ids.REVIEW_HEADLINE, className="tiles", **{"aria-live": "polite"}),
+            html.Div(
+                tile_slots(ids.REVIEW_HEADLINE, HEADLINE_TILES),
+                id=ids.REVIEW_HEADLINE,
+                className="tiles",
+                **{"aria-live": "polite"},
+            ),
             html.Div(
                 className="grid",
                 children=[
@@ -84,7 +99,7 @@ def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
 
 
 @callbacks(
-    Output(ids.REVIEW_HEADLINE, "children"),
+    *tile_outputs(ids.REVIEW_HEADLINE, HEADLINE_TILES),
     *card_outputs(CHARTS),
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
@@ -179,7 +194,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ),
             figures.heatmap(matrix, "site_name", "reviewing_cdop_name"),
         )
-        return (tiles, *card_values(parts, CHARTS), *figs)
+        return (*tile_values(tiles, HEADLINE_TILES), *card_values(parts, CHARTS), *figs)
 
 
 # a click on a reviewing CDOP's bar filters every view by it

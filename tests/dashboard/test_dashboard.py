@@ -17,6 +17,7 @@ from queries.filters import Filters
 from queries.scope import cdop_scope, england_scope
 from tests.conftest import csrf_token, post_login, signed_in
 from tests.dash_client import DashClient, split_outputs
+from tests.dash_client import tiles as headline
 
 TODAY = date.today()
 
@@ -124,20 +125,10 @@ def test_every_cdop_has_a_demo_user_and_the_header_says_who_is_signed_in(dash_ap
 # ------------------------------------------------------------------ views
 
 
-def tile_values(children: list) -> dict[str, str]:
-    """{label: value} from the headline tiles in a callback response."""
-    out = {}
-    for tile in children:
-        paragraphs = tile["props"]["children"]
-        label, value = paragraphs[0]["props"]["children"], paragraphs[1]["props"]["children"]
-        out[label] = value
-    return out
-
-
 def test_overview_numbers_equal_the_query_layer(llr: DashClient, conn: duckdb.DuckDBPyConnection) -> None:
     got = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?fy=2023"})
     head = report.headline(conn, cdop_scope(conn, ["LLR"], TODAY), Filters(financial_years=(2023,))).row(0, named=True)
-    tiles = tile_values(got[f"{ids.OVERVIEW_HEADLINE}.children"])
+    tiles = headline(got, ids.OVERVIEW_HEADLINE)
     assert tiles["Deaths in hospitals in this footprint"] == f"{head['deaths']:,}"
     assert tiles["Residents of this footprint"] == f"{head['residents']:,}"
     assert tiles["Non-residents"] == f"{head['non_residents']:,}"
@@ -150,14 +141,10 @@ def test_overview_numbers_equal_the_query_layer(llr: DashClient, conn: duckdb.Du
 
 
 def test_admin_sees_all_england_and_can_switch_footprint(admin: DashClient, conn: duckdb.DuckDBPyConnection) -> None:
-    everything = tile_values(
-        admin.outputs(ids.OVERVIEW_HEADLINE, {"url.search": ""})[f"{ids.OVERVIEW_HEADLINE}.children"]
-    )
+    everything = headline(admin.outputs(ids.OVERVIEW_HEADLINE, {"url.search": ""}), ids.OVERVIEW_HEADLINE)
     england = report.headline(conn, england_scope(conn, TODAY), Filters())["deaths"][0]
     assert everything["Deaths in hospitals in England"] == f"{england:,}"
-    one = tile_values(
-        admin.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?footprint=NCL"})[f"{ids.OVERVIEW_HEADLINE}.children"]
-    )
+    one = headline(admin.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?footprint=NCL"}), ids.OVERVIEW_HEADLINE)
     ncl = report.headline(conn, cdop_scope(conn, ["NCL"], TODAY), Filters())["deaths"][0]
     assert one["Deaths in hospitals in this footprint"] == f"{ncl:,}"
 

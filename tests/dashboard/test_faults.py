@@ -20,6 +20,7 @@ from operational import accounts
 from settings import load_settings
 from tests.conftest import signed_in
 from tests.dash_client import DashClient
+from tests.dash_client import tiles as headline
 from tests.extract_rows import many, write_csv
 
 SECRET = "s" * 64
@@ -55,8 +56,8 @@ def test_a_missing_store_says_so_and_recovers_when_it_arrives(tmp_path: Path) ->
     assert_unavailable(client)
     load_file(write_csv(tmp_path / "x.csv", many(4)), settings, progress=False)
     recheck(app)
-    tiles = client.outputs(OVERVIEW, {"url.search": ""})[f"{OVERVIEW}.children"]
-    assert "4" in str(tiles)
+    tiles = headline(client.outputs(OVERVIEW, {"url.search": ""}), OVERVIEW)
+    assert tiles["Deaths in hospitals in England"] == "4"
     assert client.client.get("/healthz").status_code == 200
 
 
@@ -117,10 +118,9 @@ def two_stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def llr_total(client: DashClient) -> tuple[int, int]:
     """(headline deaths, sum of the by-trust bars) from one overview response."""
     got = client.outputs(OVERVIEW, {"url.search": ""})
-    tiles = got[f"{OVERVIEW}.children"]
-    headline = int(tiles[0]["props"]["children"][1]["props"]["children"].replace(",", ""))
+    deaths = int(got[f"{OVERVIEW}-0-value.children"].replace(",", ""))  # the first tile: deaths
     bars = sum(sum(trace["x"]) for trace in got["overview-trust.figure"]["data"])
-    return headline, bars
+    return deaths, bars
 
 
 def test_refreshing_the_store_under_load_fails_no_request_and_never_mixes_data(

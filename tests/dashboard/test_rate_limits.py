@@ -28,7 +28,7 @@ from tests.conftest import make_app, signed_in
 from tests.dash_client import DashClient
 
 PROJECT = Path(__file__).resolve().parents[2]
-HEADLINE = "overview-headline.children"
+HEADLINE = "overview-headline-0-value.children"
 YEARS = ["2019", "2020", "2021", "2022", "2023", "2024", "2025"]
 
 

@@ -41,7 +41,7 @@ from settings import REFERENCE_DIR, Settings
 from tests.commands.test_cli import run_app
 from tests.conftest import make_app, settings_for, signed_in
 from tests.dash_client import DashClient
-from tests.dashboard.test_dashboard import tile_values
+from tests.dash_client import tiles as headline
 
 RESERVED = sorted(RESERVED_WORDS)
 LATER = "2099-04-01"  # a merger's date the calendar never reaches while the suite runs
@@ -302,7 +302,7 @@ def test_a_store_holding_a_cdop_coded_england_gives_its_users_only_their_footpri
     eve = DashClient(signed_in(app, "eve", PASSWORD))
     for search in ("", "?footprint=ENGLAND", f"?footprint={ENGLAND}", "?footprint=ALL"):
         got = eve.outputs(ids.OVERVIEW_HEADLINE, {"url.search": search})
-        tiles = tile_values(got[f"{ids.OVERVIEW_HEADLINE}.children"])
+        tiles = headline(got, ids.OVERVIEW_HEADLINE)
         assert "Deaths in hospitals in England" not in tiles, search
         assert tiles["Deaths in hospitals in this footprint"] == f"{expected:,}", search
         assert [o["value"] for o in got[f"{ids.FOOTPRINT}.options"]] == ["ENGLAND"]
