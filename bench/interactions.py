@@ -42,9 +42,9 @@ from settings import load_settings
 
 # page -> (path, a part of its refresh callback's output that names it uniquely)
 PAGES = {
-    "overview": ("/", "overview-headline.children"),
+    "overview": ("/", "overview-headline-0-value.children"),
     "trusts": ("/trusts", "drill-crumbs.children"),
-    "reviewing": ("/reviewing", "review-headline.children"),
+    "reviewing": ("/reviewing", "review-headline-0-value.children"),
     "trends": ("/trends", "trend-chart.figure"),
     "map": ("/map", "geo-chart.figure"),
 }
