@@ -100,11 +100,11 @@ def run_user(
         user.sign_in()
         status, raw = user.request("/_dash-dependencies")
         dependencies = json.loads(raw)
+        overview = next(d for d in dependencies if "overview-headline-0-value.children" in d["output"])
     except Exception as error:  # noqa: BLE001 - counted, not raised: one user's failure is a result
         with lock:
-            errors.append(f"{user.username}: {error}")
+            errors.append(f"{user.username}: {error!r}")
         return
-    overview = next(d for d in dependencies if "overview-headline.children" in d["output"])
     while time.monotonic() < deadline:
         param = rng.choice(list(FILTER_PARAMS))
         search = "?" + urllib.parse.urlencode({param: rng.choice(FILTER_PARAMS[param])})
