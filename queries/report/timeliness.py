@@ -168,3 +168,48 @@ BANDED_SCHEMA = {
     "low": pl.Float64,
     "high": pl.Float64,
 }
+
+
+# The measures a summary counts, and the denominator each share is of.
+SUMMARY_SHARES: dict[str, tuple[str, str]] = {
+    "within_6m": ("Completed within 6 months", "completed"),
+    "within_12m": ("Completed within 12 months", "completed"),
+    "open_over_12m": ("Open more than 12 months after the death", "open"),
+}
+
+
+# Every total ``summary`` returns, labelled (the shares' numerators among them).
+SUMMARY_LABELS: dict[str, str] = {
+    "deaths": "Deaths",
+    "completed": "Reviews completed",
+    "within_6m": "Completed within 6 months",
+    "within_12m": "Completed within 12 months",
+    "open": "Reviews open (notified or under review)",
+    "open_over_12m": "Open more than 12 months after the death",
+}
+
+
+def summary(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, as_at: date | None = None
+) -> dict[str, int]:
+    """One set of totals for the view: deaths, completed and open reviews,
+    completed within 6 and within 12 months, open reviews over 12 months old."""
+    frame = _query(
+        conn,
+        scope,
+        filters,
+        f"""
+        SELECT count(*) AS deaths,
+               count(*) FILTER (WHERE review_status = 'completed') AS completed,
+               count(*) FILTER (WHERE review_status = 'completed'
+                                AND ({band_sql("review_completed_date")}) = 'within_6m') AS within_6m,
+               count(*) FILTER (WHERE review_status = 'completed'
+                                AND ({band_sql("review_completed_date")}) <> 'over_12m') AS within_12m,
+               count(*) FILTER (WHERE list_contains($open_statuses::VARCHAR[], review_status)) AS open,
+               count(*) FILTER (WHERE list_contains($open_statuses::VARCHAR[], review_status)
+                                AND ({band_sql("$as_at::DATE")}) = 'over_12m') AS open_over_12m
+        FROM f
+        """,
+        {"as_at": as_at or as_at_date(conn), "open_statuses": list(OPEN_STATUSES)},
+    )
+    return {name: int(value) for name, value in frame.row(0, named=True).items()}

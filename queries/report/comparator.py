@@ -1,0 +1,93 @@
+"""England beside a footprint: the same shares for all England, under the
+same filters less those that name a trust, hospital or CDOP.
+
+Only England-level totals leave this module: a CDOP user may see how
+England as a whole compares, never another footprint's, trust's or CDOP's
+figures, so nothing here groups England's rows by anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from queries.filters import Filters
+from queries.intervals import compared_with, share_of
+from queries.mapping import Mapping
+from queries.report.timeliness import SUMMARY_SHARES, summary
+from queries.scope import Scope, england_scope
+
+
+def england_filters(filters: Filters) -> Filters:
+    """``filters`` for the England comparator: those naming a trust, a hospital
+    or a reviewing CDOP are dropped (they mean nothing, or one place, for
+    England), and so is the residence group, which is relative to the viewer's
+    own footprint ("resident of this footprint" would become "of England").
+    Years, dates, places in hospital, age groups, review statuses and areas of
+    residence keep their meaning for England and stay."""
+    return replace(filters, trust_codes=(), site_codes=(), reviewing_cdops=(), residence_groups=())
+
+
+def england_summary(
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    mapping: Mapping | None = None,
+    as_at: date | None = None,
+) -> dict[str, int]:
+    """The timeliness totals for all England under ``england_filters(filters)``,
+    on the day of the user's ``scope`` (whose own trusts play no part)."""
+    england = scope if scope.england else england_scope(conn, scope.day, mapping)
+    return summary(conn, england, england_filters(filters), as_at)
+
+
+def comparison(
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    mapping: Mapping | None = None,
+    as_at: date | None = None,
+) -> pl.DataFrame:
+    """One row per share of ``SUMMARY_SHARES``: the scope's count, total, share
+    and Wilson 95% interval; England's count, total and share; and where
+    England lies against the scope's interval (``intervals.compared_with``)."""
+    local = summary(conn, scope, filters, as_at)
+    england = england_summary(conn, scope, filters, mapping, as_at)
+    rows = []
+    for measure, (label, denominator) in SUMMARY_SHARES.items():
+        mine = share_of(local[measure], local[denominator])
+        theirs = share_of(england[measure], england[denominator])
+        rows.append(
+            (
+                measure,
+                label,
+                mine.count,
+                mine.total,
+                mine.share,
+                mine.low,
+                mine.high,
+                theirs.count,
+                theirs.total,
+                theirs.share,
+                compared_with(mine, theirs.share),
+            )
+        )
+    return pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
+
+
+COMPARISON_SCHEMA = {
+    "measure": pl.String,
+    "label": pl.String,
+    "count": pl.Int64,
+    "total": pl.Int64,
+    "share": pl.Float64,
+    "low": pl.Float64,
+    "high": pl.Float64,
+    "england_count": pl.Int64,
+    "england_total": pl.Int64,
+    "england_share": pl.Float64,
+    "marker": pl.String,
+}
