@@ -1,0 +1,371 @@
+"""Review timeliness, the England comparator and pooled windows, checked
+against an independent recount in plain Python over the demo extract's rows
+(the rows the demo store was built from), for one CDOP and for all England."""
+
+from __future__ import annotations
+
+import calendar
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import fields
+from datetime import date
+
+import duckdb
+import polars as pl
+import pytest
+
+from ingest import synth_calibration
+from queries import codes
+from queries.filters import Filters
+from queries.intervals import MIN_DENOMINATOR, wilson_interval
+from queries.report import comparator, timeliness, windows
+from queries.scope import Scope, cdop_scope, england_scope
+from tests.conftest import TODAY
+from tests.queries.test_queries import SITES, age_group, report_rows
+
+# ---------------------------------------------------------------- plain Python
+# The definitions of queries/report/timeliness.py, written again without SQL.
+
+Row = dict[str, str]
+
+
+def months_after(day: date, months: int) -> date:
+    """The same day of the month ``months`` on, or that month's last day."""
+    year, month = day.year + (day.month - 1 + months) // 12, (day.month - 1 + months) % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def band(died: date, end: date) -> str:
+    if end <= months_after(died, 6):
+        return "within_6m"
+    if end <= months_after(died, 12):
+        return "6_to_12m"
+    return "over_12m"
+
+
+def died(r: Row) -> date:
+    return date.fromisoformat(r["date_of_death"])
+
+
+def completed_on(r: Row) -> date:
+    return date.fromisoformat(r["review_completed_date"])
+
+
+def is_open(r: Row) -> bool:
+    return r["review_status"] in ("notified", "under_review")
+
+
+def group_of(r: Row, by: str | None) -> str:
+    if by == "financial_year":
+        return str(codes.financial_year_of(died(r)))
+    if by == "reviewing_cdop":
+        return r["reviewing_cdop_code"] or codes.UNASSIGNED
+    return "all"
+
+
+def recount_bands(rows: list[Row], by: str | None, end) -> dict[tuple[str, str], int]:
+    return dict(Counter((group_of(r, by), band(died(r), end(r))) for r in rows))
+
+
+def quartiles(days: list[int]) -> tuple[float, float, float]:
+    if len(days) == 1:
+        return float(days[0]), float(days[0]), float(days[0])
+    q1, median, q3 = statistics.quantiles(days, n=4, method="inclusive")
+    return q1, median, q3
+
+
+def recount_summary(rows: list[Row], as_at: date) -> dict[str, int]:
+    done = [r for r in rows if r["review_status"] == "completed"]
+    still_open = [r for r in rows if is_open(r)]
+    return {
+        "deaths": len(rows),
+        "completed": len(done),
+        "within_6m": sum(band(died(r), completed_on(r)) == "within_6m" for r in done),
+        "within_12m": sum(band(died(r), completed_on(r)) != "over_12m" for r in done),
+        "open": len(still_open),
+        "open_over_12m": sum(band(died(r), as_at) == "over_12m" for r in still_open),
+    }
+
+
+def all_english_trusts() -> set[str]:
+    return {s["trust_code"] for s in SITES.values() if s["country"] == "England"}
+
+
+AS_AT = synth_calibration.AS_AT
+
+
+@pytest.fixture(scope="module")
+def scopes(demo_settings) -> dict[str, Scope]:
+    from queries.store import open_readonly
+
+    conn = open_readonly(demo_settings.store_path)
+    try:
+        return {"LLR": cdop_scope(conn, ["LLR"], TODAY), "ENGLAND": england_scope(conn, TODAY)}
+    finally:
+        conn.close()
+
+
+def rows_of(extract: pl.DataFrame, scope: Scope) -> list[Row]:
+    return report_rows(extract, set(scope.trust_codes))
+
+
+def check_banded(frame: pl.DataFrame, expected: dict[tuple[str, str], int]) -> None:
+    """Every group has all three bands; counts, totals, shares and intervals agree with the recount."""
+    groups = {g for g, _ in expected}
+    assert set(frame["group"]) == groups
+    assert frame.height == 3 * len(groups)
+    for row in frame.iter_rows(named=True):
+        count = expected.get((row["group"], row["band"]), 0)
+        total = sum(expected.get((row["group"], b), 0) for b in timeliness.BANDS)
+        assert (row["reviews"], row["total"]) == (count, total), row
+        if total < MIN_DENOMINATOR:
+            assert row["share"] is None and row["low"] is None and row["high"] is None
+        else:
+            assert row["share"] == pytest.approx(count / total)
+            assert (row["low"], row["high"]) == wilson_interval(count, total)
+
+
+# ---------------------------------------------------------------- the month rule
+
+
+@pytest.mark.parametrize(
+    ("death", "end", "expected"),
+    [
+        (date(2024, 1, 15), date(2024, 7, 15), "within_6m"),  # the day six months on is within
+        (date(2024, 1, 15), date(2024, 7, 16), "6_to_12m"),
+        (date(2023, 8, 31), date(2024, 2, 29), "within_6m"),  # no 31 February: its last day (leap year)
+        (date(2024, 8, 31), date(2025, 2, 28), "within_6m"),
+        (date(2024, 8, 31), date(2025, 3, 1), "6_to_12m"),
+        (date(2024, 2, 29), date(2025, 2, 28), "6_to_12m"),  # twelve months on from 29 February
+        (date(2024, 2, 29), date(2025, 3, 1), "over_12m"),
+        (date(2024, 5, 1), date(2024, 5, 1), "within_6m"),
+    ],
+)
+def test_the_sql_bands_follow_the_documented_month_rule(death: date, end: date, expected: str) -> None:
+    assert band(death, end) == expected  # the recount's reading of the rule
+    found = duckdb.sql(
+        f"SELECT {timeliness.band_sql('e')} FROM (SELECT $d AS date_of_death, $e AS e)", params={"d": death, "e": end}
+    )
+    assert found.fetchall() == [(expected,)]
+
+
+# ---------------------------------------------------------------- tables against the recount
+
+
+@pytest.mark.parametrize("who", ["LLR", "ENGLAND"])
+@pytest.mark.parametrize("by", ["financial_year", "reviewing_cdop", None])
+def test_completed_reviews_by_band_agree_with_a_recount(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame, who: str, by: str | None
+) -> None:
+    done = [r for r in rows_of(demo_extract, scopes[who]) if r["review_status"] == "completed"]
+    assert len(done) > 50, "the demo store should hold completed reviews here"
+    expected = recount_bands(done, by, completed_on)
+    assert len({b for _, b in expected}) == 3, "every band should occur in the demo data"
+    check_banded(timeliness.completed_bands(conn, scopes[who], Filters(), by), expected)
+
+
+@pytest.mark.parametrize("who", ["LLR", "ENGLAND"])
+def test_open_reviews_are_aged_to_the_as_at_date_as_a_recount_says(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame, who: str
+) -> None:
+    assert timeliness.as_at_date(conn) == AS_AT
+    still_open = [r for r in rows_of(demo_extract, scopes[who]) if is_open(r)]
+    assert still_open
+    for by in ("financial_year", None):
+        expected = recount_bands(still_open, by, lambda _r: AS_AT)
+        check_banded(timeliness.open_bands(conn, scopes[who], Filters(), by), expected)
+    # another as-at date ages the same reviews differently
+    later = date(2027, 6, 30)
+    check_banded(
+        timeliness.open_bands(conn, scopes[who], Filters(), None, as_at=later),
+        recount_bands(still_open, None, lambda _r: later),
+    )
+
+
+@pytest.mark.parametrize("who", ["LLR", "ENGLAND"])
+def test_median_days_and_quartiles_agree_with_a_recount(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame, who: str
+) -> None:
+    done = [r for r in rows_of(demo_extract, scopes[who]) if r["review_status"] == "completed"]
+    for by in ("financial_year", "reviewing_cdop", None):
+        days: dict[str, list[int]] = defaultdict(list)
+        for r in done:
+            days[group_of(r, by)].append((completed_on(r) - died(r)).days)
+        frame = timeliness.completion_days(conn, scopes[who], Filters(), by)
+        assert set(frame["group"]) == set(days)
+        for row in frame.iter_rows(named=True):
+            q1, median, q3 = quartiles(days[row["group"]])
+            assert row["reviews"] == len(days[row["group"]])
+            assert (row["q1_days"], row["median_days"], row["q3_days"]) == pytest.approx((q1, median, q3))
+
+
+def test_groups_are_labelled(conn, scopes: dict[str, Scope]) -> None:
+    years = timeliness.completed_bands(conn, scopes["LLR"], Filters(), "financial_year")
+    assert set(years.select("group", "label").iter_rows()) == {
+        (g, codes.financial_year_label(int(g))) for g in years["group"]
+    }
+    reviewers = dict(
+        timeliness.completion_days(conn, scopes["LLR"], Filters(), "reviewing_cdop")
+        .select("group", "label")
+        .iter_rows()
+    )
+    assert reviewers["LLR"] == "Leicester, Leicestershire and Rutland CDOP"
+    with pytest.raises(ValueError):
+        timeliness.completed_bands(conn, scopes["LLR"], Filters(), "trust_code")
+
+
+@pytest.mark.parametrize("who", ["LLR", "ENGLAND"])
+def test_the_summary_agrees_with_a_recount_under_filters(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame, who: str
+) -> None:
+    rows = rows_of(demo_extract, scopes[who])
+    infants = [r for r in rows if age_group(int(r["age_at_death_days"]), died(r)) in ("0-27d", "28-364d")]
+    assert timeliness.summary(conn, scopes[who], Filters()) == recount_summary(rows, AS_AT)
+    infant_filter = Filters(age_groups=("0-27d", "28-364d"))
+    assert timeliness.summary(conn, scopes[who], infant_filter) == recount_summary(infants, AS_AT)
+
+
+# ---------------------------------------------------------------- scope
+
+
+def test_a_cdops_timeliness_counts_only_deaths_in_its_footprints_hospitals(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame
+) -> None:
+    llr = scopes["LLR"]
+    inside = [
+        r for r in rows_of(demo_extract, scopes["ENGLAND"]) if SITES[r["site_code"]]["trust_code"] in llr.trust_codes
+    ]
+    assert timeliness.summary(conn, llr, Filters()) == recount_summary(inside, AS_AT)
+    # reviews done by LLR of deaths in other hospitals are not LLR's hospitals' deaths
+    elsewhere = [
+        r
+        for r in rows_of(demo_extract, scopes["ENGLAND"])
+        if r["reviewing_cdop_code"] == "LLR" and SITES[r["site_code"]]["trust_code"] not in llr.trust_codes
+    ]
+    assert elsewhere, "the demo data should hold LLR reviews of deaths outside its hospitals"
+    total = timeliness.completed_bands(conn, llr, Filters(), None)["reviews"].sum()
+    assert total == sum(r["review_status"] == "completed" for r in inside)
+    # a forged filter naming another footprint's trust finds nothing, never that trust's deaths
+    other_trust = next(SITES[r["site_code"]]["trust_code"] for r in elsewhere)
+    forged = Filters(trust_codes=(other_trust,))
+    assert timeliness.completed_bands(conn, llr, forged, "financial_year").height == 0
+    assert timeliness.summary(conn, llr, forged)["deaths"] == 0
+
+
+# ---------------------------------------------------------------- England comparator
+
+
+def test_the_comparator_drops_exactly_the_filters_that_name_a_trust_hospital_or_cdop() -> None:
+    full = Filters(
+        financial_years=(2023,),
+        date_from=date(2023, 5, 1),
+        date_to=date(2024, 2, 1),
+        trust_codes=("RWE",),
+        site_codes=("RWE01",),
+        places=("nicu",),
+        age_groups=("0-27d",),
+        reviewing_cdops=("LLR", codes.UNASSIGNED),
+        residence_groups=("footprint",),
+        review_statuses=("completed",),
+        residence_areas=("E06000016",),
+    )
+    stripped = comparator.england_filters(full)
+    dropped = {"trust_codes", "site_codes", "reviewing_cdops", "residence_groups"}
+    for field in fields(Filters):
+        if field.name in dropped:
+            assert getattr(stripped, field.name) == (), field.name
+        else:
+            assert getattr(stripped, field.name) == getattr(full, field.name), field.name
+
+
+def test_the_comparison_puts_englands_totals_beside_the_footprint(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame
+) -> None:
+    llr = scopes["LLR"]
+    mine = rows_of(demo_extract, llr)
+    everyone = rows_of(demo_extract, scopes["ENGLAND"])
+    trust = llr.trust_codes[0]
+    filters = Filters(places=("nicu", "lnu", "scu"), trust_codes=(trust,), reviewing_cdops=("LLR",))
+    local = recount_summary(
+        [r for r in mine if r["place_in_hospital"] in ("nicu", "lnu", "scu") and r["reviewing_cdop_code"] == "LLR"],
+        AS_AT,
+    )
+    england = recount_summary([r for r in everyone if r["place_in_hospital"] in ("nicu", "lnu", "scu")], AS_AT)
+    assert england["completed"] > 10 * local["completed"] > 0
+
+    frame = comparator.comparison(conn, llr, filters)
+    assert frame["measure"].to_list() == list(timeliness.SUMMARY_SHARES)
+    for row in frame.iter_rows(named=True):
+        denominator = timeliness.SUMMARY_SHARES[row["measure"]][1]
+        assert (row["count"], row["total"]) == (local[row["measure"]], local[denominator])
+        assert (row["england_count"], row["england_total"]) == (england[row["measure"]], england[denominator])
+        assert row["england_share"] == pytest.approx(england[row["measure"]] / england[denominator])
+        if row["total"] >= MIN_DENOMINATOR:
+            low, high = wilson_interval(row["count"], row["total"])  # type: ignore[misc]
+            assert (row["low"], row["high"]) == (low, high)
+            expected = (
+                "higher than England"
+                if row["england_share"] < low
+                else "lower than England"
+                if row["england_share"] > high
+                else "similar"
+            )
+            assert row["marker"] == expected
+        else:
+            assert row["share"] is None and row["marker"] is None
+
+
+def test_englands_side_is_the_same_whoever_asks_and_holds_only_england_totals(conn, scopes: dict[str, Scope]) -> None:
+    filters = Filters(age_groups=("1-4y", "5-9y"))
+    from_llr = comparator.comparison(conn, scopes["LLR"], filters)
+    from_england = comparator.comparison(conn, scopes["ENGLAND"], filters)
+    england_columns = ["measure", "england_count", "england_total", "england_share"]
+    assert from_llr.select(england_columns).equals(from_england.select(england_columns))
+    # for all England, the footprint is England itself
+    assert from_england["count"].to_list() == from_england["england_count"].to_list()
+    # one row per measure: nothing is broken down by trust, hospital or CDOP
+    assert from_llr.height == len(timeliness.SUMMARY_SHARES)
+    assert not {"trust_code", "site_code", "reviewing_cdop_code", "group"} & set(from_llr.columns)
+
+
+# ---------------------------------------------------------------- pooled windows
+
+
+def test_windows_are_whole_financial_years_ending_at_the_chosen_one() -> None:
+    assert windows.window(2024, 1) == (2024,)
+    assert windows.window(2024, 3) == (2022, 2023, 2024)
+    assert windows.previous_window(2024, 3) == (2019, 2020, 2021)
+    assert windows.previous_window(2024, 5) == (2015, 2016, 2017, 2018, 2019)
+    with pytest.raises(ValueError):
+        windows.window(2024, 2)
+
+
+@pytest.mark.parametrize("who", ["LLR", "ENGLAND"])
+@pytest.mark.parametrize("length", [1, 3])
+def test_pooled_windows_agree_with_a_recount(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame, who: str, length: int
+) -> None:
+    rows = rows_of(demo_extract, scopes[who])
+    end = 2024 if length == 1 else 2025
+
+    def in_years(years: tuple[int, ...]) -> list[Row]:
+        return [r for r in rows if codes.financial_year_of(died(r)) in years]
+
+    now = recount_summary(in_years(windows.window(end, length)), AS_AT)
+    before = recount_summary(in_years(windows.previous_window(end, length)), AS_AT)
+    assert now["deaths"] and before["deaths"]
+    # a financial-year filter gives way to the window
+    frame = windows.pooled(conn, scopes[who], Filters(financial_years=(2019,)), end, length)
+    assert frame["measure"].to_list() == list(timeliness.SUMMARY_LABELS)
+    for row in frame.iter_rows(named=True):
+        m = row["measure"]
+        assert (row["current"], row["previous"], row["change"]) == (now[m], before[m], now[m] - before[m])
+        if m in timeliness.SUMMARY_SHARES:
+            d = timeliness.SUMMARY_SHARES[m][1]
+            for share, counts in ((row["current_share"], now), (row["previous_share"], before)):
+                if counts[d] < MIN_DENOMINATOR:
+                    assert share is None
+                else:
+                    assert share == pytest.approx(counts[m] / counts[d])
+        else:
+            assert row["current_share"] is None and row["previous_share"] is None
