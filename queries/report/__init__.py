@@ -8,7 +8,10 @@ a caller is ever pasted into SQL text.
 
 One module per job: ``dimensions`` (the catalogue), ``sql`` (scoped SQL and
 fetching), ``counts`` (counts, names, headline), ``periods`` (time grains),
-``cases`` (the case grid and CSV), ``options`` (filter options, store facts).
+``cases`` (the case grid and CSV), ``options`` (filter options, store facts);
+for reviews: ``timeliness`` (bands, median days, the summary), ``comparator``
+(England beside a footprint), ``windows`` (pooled years), ``categories``
+(categories of death, expected deaths).
 Callers keep using ``report.x``: the public names are re-exported here.
 """
 

@@ -40,8 +40,34 @@ def england_summary(
 ) -> dict[str, int]:
     """The timeliness totals for all England under ``england_filters(filters)``,
     on the day of the user's ``scope`` (whose own trusts play no part)."""
-    england = scope if scope.england else england_scope(conn, scope.day, mapping)
-    return summary(conn, england, england_filters(filters), as_at)
+    return summary(conn, england_for(conn, scope, mapping), england_filters(filters), as_at)
+
+
+def england_for(conn: duckdb.DuckDBPyConnection, scope: Scope, mapping: Mapping | None = None) -> Scope:
+    """All England on the day of the user's ``scope``: only ever counted whole
+    here, so a CDOP user's comparator reads it without seeing its parts."""
+    return scope if scope.england else england_scope(conn, scope.day, mapping)
+
+
+def compared_row(
+    measure: str, label: str, count: int, total: int, england_count: int, england_total: int
+) -> tuple[object, ...]:
+    """One row of ``COMPARISON_SCHEMA``: the local share with its interval,
+    England's share beside it, and where England lies."""
+    mine, theirs = share_of(count, total), share_of(england_count, england_total)
+    return (
+        measure,
+        label,
+        mine.count,
+        mine.total,
+        mine.share,
+        mine.low,
+        mine.high,
+        theirs.count,
+        theirs.total,
+        theirs.share,
+        compared_with(mine, theirs.share),
+    )
 
 
 def comparison(
@@ -56,25 +82,10 @@ def comparison(
     England lies against the scope's interval (``intervals.compared_with``)."""
     local = summary(conn, scope, filters, as_at)
     england = england_summary(conn, scope, filters, mapping, as_at)
-    rows = []
-    for measure, (label, denominator) in SUMMARY_SHARES.items():
-        mine = share_of(local[measure], local[denominator])
-        theirs = share_of(england[measure], england[denominator])
-        rows.append(
-            (
-                measure,
-                label,
-                mine.count,
-                mine.total,
-                mine.share,
-                mine.low,
-                mine.high,
-                theirs.count,
-                theirs.total,
-                theirs.share,
-                compared_with(mine, theirs.share),
-            )
-        )
+    rows = [
+        compared_row(measure, label, local[measure], local[denominator], england[measure], england[denominator])
+        for measure, (label, denominator) in SUMMARY_SHARES.items()
+    ]
     return pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
 
 

@@ -31,6 +31,11 @@ def previous_window(end_year: int, length: int) -> tuple[int, ...]:
     return window(end_year - length, length)
 
 
+def in_window(filters: Filters, end_year: int, length: int) -> Filters:
+    """``filters`` for a window: the window takes the place of any financial-year filter."""
+    return replace(filters, financial_years=window(end_year, length))
+
+
 def pooled(
     conn: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -43,8 +48,8 @@ def pooled(
     for each share, the share of each window (None under the small-number
     rule). The window takes the place of any financial-year filter; the
     other filters apply to both windows alike."""
-    now = summary(conn, scope, replace(filters, financial_years=window(end_year, length)), as_at)
-    before = summary(conn, scope, replace(filters, financial_years=previous_window(end_year, length)), as_at)
+    now = summary(conn, scope, in_window(filters, end_year, length), as_at)
+    before = summary(conn, scope, in_window(filters, end_year - length, length), as_at)
     rows = []
     for measure, value in now.items():
         denominator = SUMMARY_SHARES[measure][1] if measure in SUMMARY_SHARES else None

@@ -18,7 +18,7 @@ from ingest import synth_calibration
 from queries import codes
 from queries.filters import Filters
 from queries.intervals import MIN_DENOMINATOR, wilson_interval
-from queries.report import comparator, timeliness, windows
+from queries.report import categories, comparator, timeliness, windows
 from queries.scope import Scope, cdop_scope, england_scope
 from tests.conftest import TODAY
 from tests.queries.test_queries import SITES, age_group, report_rows
@@ -369,3 +369,48 @@ def test_pooled_windows_agree_with_a_recount(
                     assert share == pytest.approx(counts[m] / counts[d])
         else:
             assert row["current_share"] is None and row["previous_share"] is None
+
+
+# ---------------------------------------------------------------- categories and expected deaths
+
+
+@pytest.mark.parametrize("who", ["LLR", "ENGLAND"])
+def test_categories_of_death_of_a_window_agree_with_a_recount(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame, who: str
+) -> None:
+    years = windows.window(2023, 3)
+
+    def done_in_window(rows: list[Row]) -> list[Row]:
+        return [r for r in rows if r["review_status"] == "completed" and codes.financial_year_of(died(r)) in years]
+
+    # a trust filter narrows the footprint's side only
+    trust = scopes[who].trust_codes[0] if who == "LLR" else None
+    mine = done_in_window(rows_of(demo_extract, scopes[who]))
+    if trust:
+        mine = [r for r in mine if SITES[r["site_code"]]["trust_code"] == trust]
+    everyone = done_in_window(rows_of(demo_extract, scopes["ENGLAND"]))
+    local, england = (
+        Counter(int(r["category_of_death"]) for r in mine),
+        Counter(int(r["category_of_death"]) for r in everyone),
+    )
+    filters = windows.in_window(Filters(trust_codes=(trust,) if trust else ()), 2023, 3)
+    frame = categories.categories_of_death(conn, scopes[who], filters)
+    assert frame["measure"].to_list() == [str(c) for c in codes.CATEGORIES_OF_DEATH]
+    assert frame["label"].to_list() == list(codes.CATEGORIES_OF_DEATH.values())
+    for row in frame.iter_rows(named=True):
+        category = int(row["measure"])
+        assert (row["count"], row["total"]) == (local[category], len(mine))
+        assert (row["england_count"], row["england_total"]) == (england[category], len(everyone))
+    assert sum(frame["count"]) == len(mine) > 0
+
+
+def test_expected_and_unexpected_deaths_agree_with_a_recount(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame
+) -> None:
+    mine = Counter(r["expected_death"] for r in rows_of(demo_extract, scopes["LLR"]))
+    everyone = Counter(r["expected_death"] for r in rows_of(demo_extract, scopes["ENGLAND"]))
+    frame = categories.expected_deaths(conn, scopes["LLR"], Filters())
+    assert frame["measure"].to_list() == list(codes.EXPECTED_DEATH)
+    for row in frame.iter_rows(named=True):
+        assert (row["count"], row["total"]) == (mine[row["measure"]], mine.total())
+        assert (row["england_count"], row["england_total"]) == (everyone[row["measure"]], everyone.total())
