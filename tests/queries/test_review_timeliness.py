@@ -18,10 +18,10 @@ from ingest import synth_calibration
 from queries import codes
 from queries.filters import Filters
 from queries.intervals import MIN_DENOMINATOR, wilson_interval
-from queries.report import categories, comparator, timeliness, windows
+from queries.report import categories, comparator, hospital_shares, timeliness, windows
 from queries.scope import Scope, cdop_scope, england_scope
 from tests.conftest import TODAY
-from tests.queries.test_queries import SITES, age_group, report_rows
+from tests.queries.test_queries import CDOPS, FOOTPRINT, SITES, age_group, reference_rows, report_rows
 
 # ---------------------------------------------------------------- plain Python
 # The definitions of queries/report/timeliness.py, written again without SQL.
@@ -414,3 +414,84 @@ def test_expected_and_unexpected_deaths_agree_with_a_recount(
     for row in frame.iter_rows(named=True):
         assert (row["count"], row["total"]) == (mine[row["measure"]], mine.total())
         assert (row["england_count"], row["england_total"]) == (everyone[row["measure"]], everyone.total())
+
+
+# ---------------------------------------------------------------- the pages' shares with England beside
+
+CDOP_LAS = {c["cdop_code"]: set(c["la_codes"].split(";")) for c in reference_rows("cdops.csv")}
+
+
+def holders_of(trust: str, on: date) -> set[str]:
+    """CDOPs whose footprint holds ``trust`` on ``on``, from the reference CSV."""
+    return {
+        r["cdop_code"]
+        for r in FOOTPRINT
+        if r["trust_code"] == trust
+        and r["valid_from"] <= on.isoformat()
+        and (not r["valid_to"] or on.isoformat() < r["valid_to"])
+    }
+
+
+def became(code: str) -> set[str]:
+    """``code`` and every CDOP it became by mergers or changes of code (reference CSV)."""
+    chain = set()
+    while code and code not in chain:
+        chain.add(code)
+        code = CDOPS[code]["successor_code"] if code in CDOPS else ""
+    return chain
+
+
+def recount_shares(rows: list[Row], scope: Scope, by_hospital: bool) -> dict[str, int]:
+    local_reviewers = {"LLR"} if not by_hospital else None
+
+    def resident(r: Row) -> bool:
+        if not by_hospital:
+            return r["residence_la_code"] in scope.la_codes
+        trust = SITES[r["site_code"]]["trust_code"]
+        return any(r["residence_la_code"] in CDOP_LAS[c] for c in holders_of(trust, TODAY))
+
+    def known(r: Row) -> bool:
+        return bool(r["residence_la_code"]) and r["residence_la_code"] != codes.RESIDENCE_NOT_KNOWN
+
+    def reviewed_here(r: Row) -> bool:
+        if local_reviewers is not None:
+            return r["reviewing_cdop_code"] in local_reviewers
+        return bool(became(r["reviewing_cdop_code"]) & holders_of(SITES[r["site_code"]]["trust_code"], TODAY))
+
+    return {
+        "deaths": len(rows),
+        "neonatal_unit": sum(r["place_in_hospital"] in ("nicu", "lnu", "scu") for r in rows),
+        "picu": sum(r["place_in_hospital"] == "picu" for r in rows),
+        "ed": sum(r["place_in_hospital"] == "ed" for r in rows),
+        "non_residents": sum(known(r) and not resident(r) for r in rows),
+        "reviewed_elsewhere": sum(bool(r["reviewing_cdop_code"]) and not reviewed_here(r) for r in rows),
+        "unassigned": sum(not r["reviewing_cdop_code"] for r in rows),
+    }
+
+
+def test_the_hospital_shares_put_englands_beside_the_footprints_as_a_recount_says(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame
+) -> None:
+    llr, england = scopes["LLR"], scopes["ENGLAND"]
+    filters = Filters(reviewing_cdops=("LLR", codes.UNASSIGNED), age_groups=("0-27d", "28-364d", "1-4y"))
+    young = ("0-27d", "28-364d", "1-4y")
+
+    def is_young(r: Row) -> bool:
+        return age_group(int(r["age_at_death_days"]), died(r)) in young
+
+    mine = [r for r in rows_of(demo_extract, llr) if is_young(r) and r["reviewing_cdop_code"] in ("LLR", None)]
+    everyone = [r for r in rows_of(demo_extract, england) if is_young(r)]  # the reviewer filter names a CDOP: dropped
+    local, national = recount_shares(mine, llr, by_hospital=False), recount_shares(everyone, england, by_hospital=True)
+    assert local["non_residents"] and national["non_residents"] and national["reviewed_elsewhere"]
+
+    frame = hospital_shares.hospital_shares(conn, llr, filters)
+    assert frame["measure"].to_list() == list(hospital_shares.SHARES)
+    for row in frame.iter_rows(named=True):
+        assert (row["count"], row["total"]) == (local[row["measure"]], local["deaths"]), row
+        assert (row["england_count"], row["england_total"]) == (national[row["measure"]], national["deaths"]), row
+    # all England's own view: both sides ask the hospital's question, and agree without filters
+    whole = hospital_shares.hospital_shares(conn, england, Filters())
+    assert whole["count"].to_list() == whole["england_count"].to_list()
+    assert whole["total"].to_list() == whole["england_total"].to_list()
+    everything = recount_shares(rows_of(demo_extract, england), england, by_hospital=True)
+    assert whole["count"].to_list() == [everything[m] for m in hospital_shares.SHARES]
