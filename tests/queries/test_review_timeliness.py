@@ -495,3 +495,34 @@ def test_the_hospital_shares_put_englands_beside_the_footprints_as_a_recount_say
     assert whole["total"].to_list() == whole["england_total"].to_list()
     everything = recount_shares(rows_of(demo_extract, england), england, by_hospital=True)
     assert whole["count"].to_list() == [everything[m] for m in hospital_shares.SHARES]
+
+
+def test_an_empty_view_gives_zeros_and_no_shares_and_a_forged_trust_tells_nothing_of_it(
+    conn, scopes: dict[str, Scope], demo_extract: pl.DataFrame
+) -> None:
+    llr = scopes["LLR"]
+    outside = next(
+        SITES[r["site_code"]]["trust_code"]
+        for r in rows_of(demo_extract, scopes["ENGLAND"])
+        if SITES[r["site_code"]]["trust_code"] not in llr.trust_codes
+    )
+    forged = Filters(trust_codes=(outside,))
+    assert timeliness.completion_days(conn, llr, forged, "financial_year").height == 0
+    assert timeliness.open_bands(conn, llr, forged).height == 0
+    assert set(timeliness.summary(conn, llr, forged).values()) == {0}
+    for frame in (
+        comparator.comparison(conn, llr, forged),
+        hospital_shares.hospital_shares(conn, llr, forged),
+        categories.categories_of_death(conn, llr, forged),
+    ):
+        assert set(frame["count"]) == {0} and set(frame["total"]) == {0}
+        assert frame["share"].null_count() == frame.height and frame["marker"].null_count() == frame.height
+    # England's side ignores the forged trust: it is England's whole total, the same as with no filter
+    england_columns = ["measure", "england_count", "england_total"]
+    assert (
+        comparator.comparison(conn, llr, forged)
+        .select(england_columns)
+        .equals(comparator.comparison(conn, llr, Filters()).select(england_columns))
+    )
+    pooled = windows.pooled(conn, llr, forged, 2024, 1)
+    assert set(pooled["current"]) == {0} and pooled["current_share"].null_count() == pooled.height
