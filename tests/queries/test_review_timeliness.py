@@ -21,7 +21,7 @@ from queries.intervals import MIN_DENOMINATOR, wilson_interval
 from queries.report import categories, comparator, hospital_shares, timeliness, windows
 from queries.scope import Scope, cdop_scope, england_scope
 from tests.conftest import TODAY
-from tests.queries.test_queries import CDOPS, FOOTPRINT, SITES, age_group, reference_rows, report_rows
+from tests.queries.test_queries import CDOPS, SITES, age_group, footprint_trusts, reference_rows, report_rows
 
 # ---------------------------------------------------------------- plain Python
 # The definitions of queries/report/timeliness.py, written again without SQL.
@@ -423,13 +423,7 @@ CDOP_LAS = {c["cdop_code"]: set(c["la_codes"].split(";")) for c in reference_row
 
 def holders_of(trust: str, on: date) -> set[str]:
     """CDOPs whose footprint holds ``trust`` on ``on``, from the reference CSV."""
-    return {
-        r["cdop_code"]
-        for r in FOOTPRINT
-        if r["trust_code"] == trust
-        and r["valid_from"] <= on.isoformat()
-        and (not r["valid_to"] or on.isoformat() < r["valid_to"])
-    }
+    return {code for code in CDOPS if trust in footprint_trusts(code, on)}
 
 
 def became(code: str) -> set[str]:
