@@ -11,7 +11,7 @@ fetching), ``counts`` (counts, names, headline), ``periods`` (time grains),
 ``cases`` (the case grid and CSV), ``options`` (filter options, store facts);
 for reviews: ``timeliness`` (bands, median days, the summary), ``comparator``
 (England beside a footprint), ``windows`` (pooled years), ``categories``
-(categories of death, expected deaths).
+(categories of death, expected deaths), ``shares`` (the pages' shares with England beside).
 Callers keep using ``report.x``: the public names are re-exported here.
 """
 
@@ -33,6 +33,8 @@ from queries.report.cases import (
     iter_cases,
     label_cases,
 )
+from queries.report.categories import categories_of_death, expected_deaths
+from queries.report.comparator import comparison, england_filters
 from queries.report.counts import (
     HEADLINE_TOTALS,
     NAMES_SQL,
@@ -65,9 +67,14 @@ from queries.report.map import (
 )
 from queries.report.options import data_facts, filter_options
 from queries.report.periods import by_period, periods
+from queries.report.shares import hospital_shares
 from queries.report.sql import SHORT_LIST, scoped_rows
+from queries.report.timeliness import BANDS, completed_bands, completion_days, open_bands
+from queries.report.timeliness import summary as timeliness_summary
+from queries.report.windows import WINDOW_LENGTHS, in_window, pooled, previous_window, window
 
 __all__ = [
+    "BANDS",
     "CASE_COLUMNS",
     "CASE_LABELS",
     "DATE_COMPARISONS",
@@ -84,6 +91,7 @@ __all__ = [
     "TEXT_FILTER_COLUMNS",
     "TEXT_OPERATORS",
     "TIME_GRAINS",
+    "WINDOW_LENGTHS",
     "ColumnFilter",
     "Dimension",
     "MapCounts",
@@ -99,23 +107,36 @@ __all__ = [
     "by_trust_site_place_age",
     "case_count",
     "case_list",
+    "categories_of_death",
     "column_filter",
+    "comparison",
+    "completed_bands",
+    "completion_days",
     "counts",
     "counts_many",
     "counts_many_sql",
     "counts_sql",
     "data_facts",
+    "england_filters",
+    "expected_deaths",
     "filter_options",
     "headline",
     "headline_from",
+    "hospital_shares",
     "hospital_sites",
     "hospitals_table",
+    "in_window",
     "iter_cases",
     "label_cases",
     "map_counts",
+    "open_bands",
     "periods",
+    "pooled",
+    "previous_window",
     "read_names",
     "residence_table",
     "rollup",
     "scoped_rows",
+    "timeliness_summary",
+    "window",
 ]

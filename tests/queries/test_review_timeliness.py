@@ -18,7 +18,7 @@ from ingest import synth_calibration
 from queries import codes
 from queries.filters import Filters
 from queries.intervals import MIN_DENOMINATOR, wilson_interval
-from queries.report import categories, comparator, hospital_shares, timeliness, windows
+from queries.report import categories, comparator, shares, timeliness, windows
 from queries.scope import Scope, cdop_scope, england_scope
 from tests.conftest import TODAY
 from tests.queries.test_queries import CDOPS, SITES, age_group, footprint_trusts, reference_rows, report_rows
@@ -478,17 +478,17 @@ def test_the_hospital_shares_put_englands_beside_the_footprints_as_a_recount_say
     local, national = recount_shares(mine, llr, by_hospital=False), recount_shares(everyone, england, by_hospital=True)
     assert local["non_residents"] and national["non_residents"] and national["reviewed_elsewhere"]
 
-    frame = hospital_shares.hospital_shares(conn, llr, filters)
-    assert frame["measure"].to_list() == list(hospital_shares.SHARES)
+    frame = shares.hospital_shares(conn, llr, filters)
+    assert frame["measure"].to_list() == list(shares.SHARES)
     for row in frame.iter_rows(named=True):
         assert (row["count"], row["total"]) == (local[row["measure"]], local["deaths"]), row
         assert (row["england_count"], row["england_total"]) == (national[row["measure"]], national["deaths"]), row
     # all England's own view: both sides ask the hospital's question, and agree without filters
-    whole = hospital_shares.hospital_shares(conn, england, Filters())
+    whole = shares.hospital_shares(conn, england, Filters())
     assert whole["count"].to_list() == whole["england_count"].to_list()
     assert whole["total"].to_list() == whole["england_total"].to_list()
     everything = recount_shares(rows_of(demo_extract, england), england, by_hospital=True)
-    assert whole["count"].to_list() == [everything[m] for m in hospital_shares.SHARES]
+    assert whole["count"].to_list() == [everything[m] for m in shares.SHARES]
 
 
 def test_an_empty_view_gives_zeros_and_no_shares_and_a_forged_trust_tells_nothing_of_it(
@@ -506,7 +506,7 @@ def test_an_empty_view_gives_zeros_and_no_shares_and_a_forged_trust_tells_nothin
     assert set(timeliness.summary(conn, llr, forged).values()) == {0}
     for frame in (
         comparator.comparison(conn, llr, forged),
-        hospital_shares.hospital_shares(conn, llr, forged),
+        shares.hospital_shares(conn, llr, forged),
         categories.categories_of_death(conn, llr, forged),
     ):
         assert set(frame["count"]) == {0} and set(frame["total"]) == {0}
