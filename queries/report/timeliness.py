@@ -12,6 +12,10 @@ Days from death to completion are the difference of the two dates (completed
 the day of death = 0 days); their median and quartiles interpolate linearly
 between ranks (DuckDB's ``quantile_cont``, Python's
 ``statistics.quantiles(method="inclusive")``).
+
+Read completed reviews by year of death beside the open ones: for recent
+years only the quick reviews are done yet, so their completed shares look
+better than the year will end up (the slow ones are still open).
 """
 
 from __future__ import annotations

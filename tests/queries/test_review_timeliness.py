@@ -18,6 +18,7 @@ from ingest import synth_calibration
 from queries import codes
 from queries.filters import Filters
 from queries.intervals import MIN_DENOMINATOR, wilson_interval
+from queries.mapping import CdopPeriod, FootprintPeriod, Mapping
 from queries.report import categories, comparator, shares, timeliness, windows
 from queries.scope import Scope, cdop_scope, england_scope
 from tests.conftest import TODAY
@@ -520,3 +521,31 @@ def test_an_empty_view_gives_zeros_and_no_shares_and_a_forged_trust_tells_nothin
     )
     pooled = windows.pooled(conn, llr, forged, 2024, 1)
     assert set(pooled["current"]) == {0} and pooled["current_share"].null_count() == pooled.height
+
+
+def test_resident_pairs_pair_each_trust_with_the_areas_of_the_cdops_holding_it_that_day() -> None:
+    start, split = date(2020, 4, 1), date(2024, 4, 1)
+    mapping = Mapping(
+        cdops=(
+            CdopPeriod("AA", "A", None, ("E1", "E2"), start, None),
+            CdopPeriod("BB", "B", None, ("E3",), start, split, successor="CC"),
+            CdopPeriod("CC", "C", None, ("E3", "E4"), split, None),
+        ),
+        footprint=(
+            FootprintPeriod("T1", "AA", start, None),
+            FootprintPeriod("T2", "AA", start, None),  # a trust in two footprints
+            FootprintPeriod("T2", "BB", start, split),
+            FootprintPeriod("T2", "CC", split, None),
+            FootprintPeriod("T3", "CC", split, None),
+        ),
+    )
+    assert mapping.resident_pairs(("T1", "T2", "T3"), date(2023, 1, 1)) == ("E1|T1", "E1|T2", "E2|T1", "E2|T2", "E3|T2")
+    assert mapping.resident_pairs(("T2", "T3"), date(2025, 1, 1)) == (
+        "E1|T2",
+        "E2|T2",
+        "E3|T2",
+        "E3|T3",
+        "E4|T2",
+        "E4|T3",
+    )
+    assert mapping.resident_pairs(("T9",), date(2025, 1, 1)) == ()
