@@ -22,16 +22,6 @@ from tests.dash_client import tiles as headline
 TODAY = date.today()
 
 
-@pytest.fixture(scope="module")
-def llr(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "llr"))
-
-
-@pytest.fixture(scope="module")
-def admin(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "admin", "admin-demo"))
-
-
 # ------------------------------------------------------------------ signing in
 
 

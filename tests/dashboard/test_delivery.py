@@ -18,7 +18,6 @@ from dashboard.delivery import COMPRESSION, IMMUTABLE
 from dashboard.ui import grid_code, ids
 from dashboard.views import trends
 from queries import report
-from tests.conftest import signed_in
 from tests.dash_client import DashClient
 from tests.plotly_bundle import (
     FULL_BUNDLE,
@@ -32,16 +31,6 @@ from tests.plotly_bundle import (
 
 DECODE = {"br": brotli.decompress, "gzip": gzip.decompress}
 BROWSER = "gzip, deflate, br, zstd"  # what Chromium offers
-
-
-@pytest.fixture(scope="module")
-def llr(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "llr"))
-
-
-@pytest.fixture(scope="module")
-def admin(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "admin", "admin-demo"))
 
 
 @pytest.fixture(scope="module")

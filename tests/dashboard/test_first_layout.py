@@ -24,11 +24,6 @@ def ncl(dash_app) -> DashClient:
     return DashClient(signed_in(dash_app, "ncl"))
 
 
-@pytest.fixture(scope="module")
-def admin(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "admin", "admin-demo"))
-
-
 def first_layout(client: DashClient, referrer: str | None) -> dict[str, Any]:
     headers = {"Referer": referrer} if referrer is not None else {}
     response = client.client.get("/_dash-layout", headers=headers)

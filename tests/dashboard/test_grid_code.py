@@ -11,15 +11,9 @@ import pytest
 
 from dashboard.ui import grid_code, ids
 from dashboard.views import cases
-from tests.conftest import signed_in
 from tests.dash_client import DashClient
 
 BUNDLE_FILE = Path(dash_ag_grid.__file__).parent / grid_code.BUNDLE
-
-
-@pytest.fixture(scope="module")
-def llr(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "llr"))
 
 
 def types_in(tree: Any) -> set[str]:

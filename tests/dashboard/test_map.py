@@ -28,16 +28,6 @@ FIGURE = f"{ids.GEO_MAP}.figure"
 PAYLOAD_BUDGET = 400_000  # bytes of the compressed callback answer, figure and all
 
 
-@pytest.fixture(scope="module")
-def llr(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "llr"))
-
-
-@pytest.fixture(scope="module")
-def admin(dash_app) -> DashClient:
-    return DashClient(signed_in(dash_app, "admin", "admin-demo"))
-
-
 def scope_of(settings: Settings, cdop: str | None) -> Scope:
     conn = open_readonly(settings.store_path)
     try:
