@@ -26,9 +26,11 @@ def england_filters(filters: Filters) -> Filters:
     or a reviewing CDOP are dropped (they mean nothing, or one place, for
     England), and so is the residence group, which is relative to the viewer's
     own footprint ("resident of this footprint" would become "of England").
-    Years, dates, places in hospital, age groups, review statuses and areas of
-    residence keep their meaning for England and stay."""
-    return replace(filters, trust_codes=(), site_codes=(), reviewing_cdops=(), residence_groups=())
+    Areas of residence are dropped too: England's deaths of children from one
+    area are that area's own footprint's figures, not England's. Years, dates,
+    places in hospital, age groups and review statuses keep their meaning for
+    England and stay."""
+    return replace(filters, trust_codes=(), site_codes=(), reviewing_cdops=(), residence_groups=(), residence_areas=())
 
 
 def england_summary(

@@ -35,6 +35,8 @@ REPORT_CALLBACKS = {
     "trusts.refresh",
     "trusts.drill_down",
     "reviewing.refresh",
+    "reviews.refresh",
+    "reviews.remember_choice",
     "trends.refresh",
     "trends.remember_choice",
     "map.refresh",

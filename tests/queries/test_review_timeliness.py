@@ -256,7 +256,7 @@ def test_a_cdops_timeliness_counts_only_deaths_in_its_footprints_hospitals(
 # ---------------------------------------------------------------- England comparator
 
 
-def test_the_comparator_drops_exactly_the_filters_that_name_a_trust_hospital_or_cdop() -> None:
+def test_the_comparator_drops_exactly_the_filters_that_name_a_trust_hospital_cdop_or_area() -> None:
     full = Filters(
         financial_years=(2023,),
         date_from=date(2023, 5, 1),
@@ -271,7 +271,7 @@ def test_the_comparator_drops_exactly_the_filters_that_name_a_trust_hospital_or_
         residence_areas=("E06000016",),
     )
     stripped = comparator.england_filters(full)
-    dropped = {"trust_codes", "site_codes", "reviewing_cdops", "residence_groups"}
+    dropped = {"trust_codes", "site_codes", "reviewing_cdops", "residence_groups", "residence_areas"}
     for field in fields(Filters):
         if field.name in dropped:
             assert getattr(stripped, field.name) == (), field.name
