@@ -10,18 +10,21 @@ share and interval that would give one away (``for_publication``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypeVar
 
 import polars as pl
 
-from dashboard.context import View, mapping_in_force
+from dashboard.context import View, mapping_in_force, services
 from dashboard.urlstate import first
 from queries import codes, disclosure, report
+from queries.filters import Filters
 from queries.mapping import Mapping
 from queries.report.timeliness import SUMMARY_SHARES, as_at_date
 from queries.report.windows import POOLED_SCHEMA
 
+T = TypeVar("T")
 HIDDEN = "[c]"  # the CSVs' one mark for a hidden cell (``dashboard.downloads``)
 WINDOW_CHOICES = {"1": "1 year", "3": "3 years", "5": "5 years"}
 DEFAULT_WINDOW = "3"  # single years are too small for most footprints (the seeds pool 3 and 5)
@@ -133,12 +136,30 @@ def days(view: View) -> pl.DataFrame:
     return report.completion_days(view.conn, view.scope, view.filters, breakdown(view))
 
 
+def _national(view: View, kind: str, make: Callable[[Mapping, Filters], T]) -> T:
+    """England's side of a comparison, kept for every user: England's totals under the filters
+    England keeps, on one day, from one store and mapping, are the same whoever asks (the key holds
+    all of that, and nobody's scope)."""
+    mapping = _mapping(view)
+    kept = report.england_filters(view.filters)
+    key = ("england", kind, view.facts.version, mapping.version, view.scope.day, as_at(view), kept.key)
+    return services().cached(key, lambda: make(mapping, kept))
+
+
+def england_counts(view: View) -> dict[str, int]:
+    """All England's deaths in view and the counts of its shares (``report.england_counts``)."""
+    return _national(view, "shares", lambda mapping, kept: report.england_counts(view.conn, view.scope, kept, mapping))
+
+
 def england(view: View) -> pl.DataFrame:
     """Every share the footprint shows with England's beside: where its hospitals'
     deaths happened and who reviews them, then how fast the reviews were done."""
     mapping = _mapping(view)
-    places = report.hospital_shares(view.conn, view.scope, view.filters, mapping)
-    timeliness = report.comparison(view.conn, view.scope, view.filters, mapping, as_at(view))
+    places = report.hospital_shares(view.conn, view.scope, view.filters, mapping, england_counts(view))
+    national = _national(
+        view, "summary", lambda mapping, kept: report.england_summary(view.conn, view.scope, kept, mapping, as_at(view))
+    )
+    timeliness = report.comparison(view.conn, view.scope, view.filters, mapping, as_at(view), national)
     of = [DENOMINATORS["deaths"]] * places.height + [
         DENOMINATORS[SUMMARY_SHARES[measure][1]] for measure in timeliness["measure"].to_list()
     ]
@@ -157,17 +178,24 @@ def windows(view: View) -> pl.DataFrame:
 
 
 def categories(view: View) -> pl.DataFrame:
-    return _in_window(view, report.categories_of_death)
+    return _in_window(view, "category_of_death")
 
 
 def expected(view: View) -> pl.DataFrame:
-    return _in_window(view, report.expected_deaths)
+    return _in_window(view, "expected_death")
 
 
-def _in_window(view: View, table: Callable[..., pl.DataFrame]) -> pl.DataFrame:
+def _in_window(view: View, name: str) -> pl.DataFrame:
+    """One of ``report.DISTRIBUTIONS`` for the window, with England's (kept) beside."""
     window = window_of(view)
     filters = view.filters if window is None else report.in_window(view.filters, window.end, window.length)
-    return table(view.conn, view.scope, filters, _mapping(view))
+    windowed = replace(view, filters=filters)
+    national = _national(
+        windowed,
+        name,
+        lambda mapping, kept: report.england_distribution(view.conn, view.scope, kept, name, mapping),
+    )
+    return report.distribution(view.conn, view.scope, filters, name, _mapping(view), national)
 
 
 def _mapping(view: View) -> Mapping:

@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard import review_tables as tables
 from dashboard.callbacks import Callbacks
-from dashboard.context import opened_view
+from dashboard.context import View, opened_view
 from dashboard.ui import ids, review_figures
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import card_outputs, card_values, chart_card, table
@@ -24,8 +24,6 @@ callbacks = Callbacks()
 PATH = "/reviews"
 NAME = "Reviews"
 
-CHARTS = (ids.REVIEWS_TIMELINESS, ids.REVIEWS_ENGLAND, ids.REVIEWS_CATEGORIES)
-TABLE_CARDS = (ids.REVIEWS_OPEN, ids.REVIEWS_POOLED, ids.REVIEWS_EXPECTED)
 WINDOW_BUTTONS = {key: f"{ids.REVIEWS_WINDOW}-{key}" for key in tables.WINDOW_CHOICES}
 BY_BUTTONS = {key: f"{ids.REVIEWS_BY}-{key.replace('_', '-')}" for key in tables.BY_CHOICES}
 TOO_FEW = f"fewer than {MIN_DENOMINATOR}"
@@ -178,13 +176,18 @@ COMPARED_COLUMNS = [
 ]
 
 
+def _compared(frame: pl.DataFrame, caption: str) -> html.Div:
+    return table(compared_table(frame), COMPARED_COLUMNS, caption, numeric=["count"])
+
+
+# Three callbacks, each drawing its part of the page as soon as it is ready: the browser asks for them
+# together, and the server answers them side by side.
 @callbacks(
     Output(ids.REVIEWS_PERIOD, "children"),
-    *card_outputs(CHARTS),
-    *(Output(name, "figure") for name in CHARTS),
-    *(Output(ids.part(name, "table"), "children") for name in CHARTS),
-    *card_outputs(TABLE_CARDS),
-    *(Output(ids.part(name, "table"), "children") for name in TABLE_CARDS),
+    *card_outputs([ids.REVIEWS_TIMELINESS, ids.REVIEWS_OPEN]),
+    Output(ids.REVIEWS_TIMELINESS, "figure"),
+    Output(ids.part(ids.REVIEWS_TIMELINESS, "table"), "children"),
+    Output(ids.part(ids.REVIEWS_OPEN, "table"), "children"),
     *(
         Output(button, prop)
         for button in (*BY_BUTTONS.values(), *WINDOW_BUTTONS.values())
@@ -194,52 +197,103 @@ COMPARED_COLUMNS = [
     *BAR_STATE,
 )
 def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
+    """How fast reviews are done: the lede, completed and open reviews in bands, the controls."""
     with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         period = period_label(view.filters, view.options)
         by = tables.breakdown(view)
-        window = tables.window_of(view)
         completed, still_open, days = tables.completed(view), tables.still_open(view), tables.days(view)
-        england = tables.england(view)
-        pooled = tables.windows(view)
-        categories, expected = tables.categories(view), tables.expected(view)
         as_at = tables.as_at(view)
-        query = view.query(window=tables.window_length_param(view), by=tables.by_param(view))
+        query = _query(view)
         by_words = tables.BY_CHOICES[by].lower()
-        window_words = window.label if window else "no deaths"
-        completed_total = int(completed.unique("group")["total"].sum()) if completed.height else 0
-        open_total = int(still_open.unique("group")["total"].sum()) if still_open.height else 0
-        overall = england.filter(pl.col("measure") == "within_12m").row(0, named=True)
+        completed_total = _total(completed)
+        within = completed.filter(pl.col("band") != "over_12m").group_by("group").agg(pl.col("reviews").sum())
+        within_total = int(within["reviews"].sum()) if within.height else 0
         parts = {
             ids.REVIEWS_TIMELINESS: (
                 f"Completed reviews by time from death to completion, by {by_words}, {period}",
-                f"{completed_total:,} reviews completed; "
-                f"{with_interval(overall['share'], overall['low'], overall['high'])} "
-                f"within 12 months of the death (England {percent(overall['england_share'])}).",
+                f"{completed_total:,} reviews completed; {within_total:,} of them within 12 months of the death"
+                + (f" ({100 * within_total / completed_total:.0f}%)." if completed_total else "."),
                 download_href("review-timeliness", query),
             ),
-            ids.REVIEWS_ENGLAND: (
-                f"Shares of deaths and reviews compared with England, {period}",
-                england_summary(england),
-                download_href("review-england", query),
-            ),
-            ids.REVIEWS_CATEGORIES: (
-                f"Completed reviews by category of death, {window_words}",
-                categories_summary(categories),
-                download_href("review-categories", query),
-            ),
-        }
-        table_parts = {
             ids.REVIEWS_OPEN: (
                 f"Open reviews (notified or under review) by time since the death at {long_date(as_at)}, by {by_words}",
-                f"{open_total:,} reviews open at {long_date(as_at)}.",
+                f"{_total(still_open):,} reviews open at {long_date(as_at)}.",
                 download_href("review-open", query),
             ),
+        }
+        first_header = tables.BY_CHOICES[by]
+        band_columns = [(label, label) for label in tables.BAND_LABELS]
+        window = tables.window_of(view)
+        return (
+            f"Reviews of the deaths in hospitals of {view.scope.label}, {period}; "
+            f"open reviews aged at {long_date(as_at)}, the date the data describe.",
+            *card_values(parts, [ids.REVIEWS_TIMELINESS, ids.REVIEWS_OPEN]),
+            review_figures.banded(completed),
+            table(
+                banded_table(completed, days, first_header),
+                [(first_header, first_header), ("total", "Completed"), *band_columns, ("median", "Median days (IQR)")],
+                parts[ids.REVIEWS_TIMELINESS][0],
+                numeric=["total", *tables.BAND_LABELS, "median"],
+            ),
+            table(
+                banded_table(still_open, None, first_header),
+                [(first_header, first_header), ("total", "Open"), *band_columns],
+                parts[ids.REVIEWS_OPEN][0],
+                numeric=["total", *tables.BAND_LABELS],
+            ),
+            *pressed_states(tables.BY_CHOICES, by),
+            *pressed_states(tables.WINDOW_CHOICES, str(window.length) if window else tables.DEFAULT_WINDOW),
+        )
+
+
+@callbacks(
+    *card_outputs([ids.REVIEWS_ENGLAND]),
+    Output(ids.REVIEWS_ENGLAND, "figure"),
+    Output(ids.part(ids.REVIEWS_ENGLAND, "table"), "children"),
+    Input(ids.URL, "search"),
+)
+def refresh_england(search: Any) -> tuple[Any, ...]:
+    """Every share the footprint shows, with England's beside."""
+    with opened_view(search) as view:
+        period = period_label(view.filters, view.options)
+        england = tables.england(view)
+        title = f"Shares of deaths and reviews compared with England, {period}"
+        parts = {ids.REVIEWS_ENGLAND: (title, england_summary(england), download_href("review-england", _query(view)))}
+        return (
+            *card_values(parts, [ids.REVIEWS_ENGLAND]),
+            review_figures.compared(england),
+            _compared(england, title),
+        )
+
+
+@callbacks(
+    *card_outputs([ids.REVIEWS_POOLED, ids.REVIEWS_CATEGORIES, ids.REVIEWS_EXPECTED]),
+    Output(ids.part(ids.REVIEWS_POOLED, "table"), "children"),
+    Output(ids.REVIEWS_CATEGORIES, "figure"),
+    Output(ids.part(ids.REVIEWS_CATEGORIES, "table"), "children"),
+    Output(ids.part(ids.REVIEWS_EXPECTED, "table"), "children"),
+    Input(ids.URL, "search"),
+)
+def refresh_windows(search: Any) -> tuple[Any, ...]:
+    """Pooled years against the window before, and what the deaths were."""
+    with opened_view(search) as view:
+        window = tables.window_of(view)
+        pooled = tables.windows(view)
+        categories, expected = tables.categories(view), tables.expected(view)
+        query = _query(view)
+        window_words = window.label if window else "no deaths"
+        parts = {
             ids.REVIEWS_POOLED: (
                 f"Pooled {tables.WINDOW_CHOICES[str(window.length)] if window else ''}: "
                 f"{window_words} against {window.previous_label if window else 'the window before'}",
                 pooled_summary(window),
                 download_href("review-windows", query),
+            ),
+            ids.REVIEWS_CATEGORIES: (
+                f"Completed reviews by category of death, {window_words}",
+                categories_summary(categories),
+                download_href("review-categories", query),
             ),
             ids.REVIEWS_EXPECTED: (
                 f"Expected and unexpected deaths, {window_words}",
@@ -247,20 +301,6 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
                 download_href("review-expected", query),
             ),
         }
-        first_header = tables.BY_CHOICES[by]
-        band_columns = [(label, label) for label in tables.BAND_LABELS]
-        timeliness_table = table(
-            banded_table(completed, days, first_header),
-            [(first_header, first_header), ("total", "Completed"), *band_columns, ("median", "Median days (IQR)")],
-            parts[ids.REVIEWS_TIMELINESS][0],
-            numeric=["total", *tables.BAND_LABELS, "median"],
-        )
-        open_table = table(
-            banded_table(still_open, None, first_header),
-            [(first_header, first_header), ("total", "Open"), *band_columns],
-            table_parts[ids.REVIEWS_OPEN][0],
-            numeric=["total", *tables.BAND_LABELS],
-        )
         pooled_columns = [
             ("label", "Measure"),
             ("current", window.label if window else "Window"),
@@ -268,31 +308,27 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ("previous", window.previous_label if window else "Window before"),
             ("change", "Change"),
         ]
-        pressed = [
-            *pressed_states(tables.BY_CHOICES, by),
-            *pressed_states(tables.WINDOW_CHOICES, str(window.length) if window else tables.DEFAULT_WINDOW),
-        ]
         return (
-            f"Reviews of the deaths in hospitals of {view.scope.label}, {period}; "
-            f"open reviews aged at {long_date(as_at)}, the date the data describe.",
-            *card_values(parts, CHARTS),
-            review_figures.banded(completed),
-            review_figures.compared(england),
-            review_figures.compared(categories),
-            timeliness_table,
-            table(compared_table(england), COMPARED_COLUMNS, parts[ids.REVIEWS_ENGLAND][0], numeric=["count"]),
-            table(compared_table(categories), COMPARED_COLUMNS, parts[ids.REVIEWS_CATEGORIES][0], numeric=["count"]),
-            *card_values(table_parts, TABLE_CARDS),
-            open_table,
+            *card_values(parts, [ids.REVIEWS_POOLED, ids.REVIEWS_CATEGORIES, ids.REVIEWS_EXPECTED]),
             table(
                 pooled_table(pooled, window) if window else pooled,
                 pooled_columns,
-                table_parts[ids.REVIEWS_POOLED][0],
+                parts[ids.REVIEWS_POOLED][0],
                 numeric=["current", "current_share", "previous", "change"],
             ),
-            table(compared_table(expected), COMPARED_COLUMNS, table_parts[ids.REVIEWS_EXPECTED][0], numeric=["count"]),
-            *pressed,
+            review_figures.compared(categories),
+            _compared(categories, parts[ids.REVIEWS_CATEGORIES][0]),
+            _compared(expected, parts[ids.REVIEWS_EXPECTED][0]),
         )
+
+
+def _query(view: View) -> str:
+    """The view's query with the page's own settings, cleaned, for its download links."""
+    return view.query(window=tables.window_length_param(view), by=tables.by_param(view))
+
+
+def _total(bands: pl.DataFrame) -> int:
+    return int(bands.unique("group")["total"].sum()) if bands.height else 0
 
 
 def england_summary(england: pl.DataFrame) -> str:

@@ -33,8 +33,8 @@ from queries.report.cases import (
     iter_cases,
     label_cases,
 )
-from queries.report.categories import categories_of_death, expected_deaths
-from queries.report.comparator import comparison, england_filters
+from queries.report.categories import categories_of_death, distribution, england_distribution, expected_deaths
+from queries.report.comparator import comparison, england_filters, england_summary
 from queries.report.counts import (
     HEADLINE_TOTALS,
     NAMES_SQL,
@@ -67,7 +67,7 @@ from queries.report.map import (
 )
 from queries.report.options import data_facts, filter_options
 from queries.report.periods import by_period, periods
-from queries.report.shares import hospital_shares
+from queries.report.shares import england_counts, hospital_shares
 from queries.report.sql import SHORT_LIST, scoped_rows
 from queries.report.timeliness import BANDS, completed_bands, completion_days, open_bands
 from queries.report.timeliness import summary as timeliness_summary
@@ -117,7 +117,11 @@ __all__ = [
     "counts_many_sql",
     "counts_sql",
     "data_facts",
+    "distribution",
+    "england_counts",
+    "england_distribution",
     "england_filters",
+    "england_summary",
     "expected_deaths",
     "filter_options",
     "headline",

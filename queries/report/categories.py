@@ -26,27 +26,49 @@ DISTRIBUTIONS: dict[str, tuple[str, str, Labels[object, str]]] = {
 
 
 def categories_of_death(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, mapping: Mapping | None = None
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    mapping: Mapping | None = None,
+    national: dict[object, int] | None = None,
 ) -> pl.DataFrame:
     """Completed reviews by category of death (1-10, every category shown):
     the local count of the completed reviews in view, its share and interval,
     and England's beside it (``COMPARISON_SCHEMA``, the category as ``measure``)."""
-    return distribution(conn, scope, filters, "category_of_death", mapping)
+    return distribution(conn, scope, filters, "category_of_death", mapping, national)
 
 
 def expected_deaths(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, mapping: Mapping | None = None
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    mapping: Mapping | None = None,
+    national: dict[object, int] | None = None,
 ) -> pl.DataFrame:
     """Deaths in view that were expected, unexpected or not known, with England beside."""
-    return distribution(conn, scope, filters, "expected_death", mapping)
+    return distribution(conn, scope, filters, "expected_death", mapping, national)
+
+
+def england_distribution(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, name: str, mapping: Mapping | None = None
+) -> dict[object, int]:
+    """All England's counts of one of ``DISTRIBUTIONS`` under ``england_filters(filters)``, on the
+    day of ``scope``: the same for every user, so a caller may keep it for all of them."""
+    column, counted, _ = DISTRIBUTIONS[name]
+    return _counts(conn, england_for(conn, scope, mapping), england_filters(filters), column, counted)
 
 
 def distribution(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, name: str, mapping: Mapping | None = None
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    name: str,
+    mapping: Mapping | None = None,
+    national: dict[object, int] | None = None,
 ) -> pl.DataFrame:
     column, counted, labels = DISTRIBUTIONS[name]
     local = _counts(conn, scope, filters, column, counted)
-    england = _counts(conn, england_for(conn, scope, mapping), england_filters(filters), column, counted)
+    england = national if national is not None else england_distribution(conn, scope, filters, name, mapping)
     total, england_total = sum(local.values()), sum(england.values())
     rows = [
         compared_row(str(code), label, local.get(code, 0), total, england.get(code, 0), england_total)

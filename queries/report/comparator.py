@@ -78,12 +78,14 @@ def comparison(
     filters: Filters,
     mapping: Mapping | None = None,
     as_at: date | None = None,
+    national: dict[str, int] | None = None,
 ) -> pl.DataFrame:
     """One row per share of ``SUMMARY_SHARES``: the scope's count, total, share
-    and Wilson 95% interval; England's count, total and share; and where
-    England lies against the scope's interval (``intervals.compared_with``)."""
+    and Wilson 95% interval; England's count, total and share (``england_summary``,
+    computed here unless given); and where England lies against the scope's
+    interval (``intervals.compared_with``)."""
     local = summary(conn, scope, filters, as_at)
-    england = england_summary(conn, scope, filters, mapping, as_at)
+    england = national or england_summary(conn, scope, filters, mapping, as_at)
     rows = [
         compared_row(measure, label, local[measure], local[denominator], england[measure], england[denominator])
         for measure, (label, denominator) in SUMMARY_SHARES.items()

@@ -34,21 +34,37 @@ SHARES: dict[str, tuple[str, str]] = {
 
 
 def hospital_shares(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, mapping: Mapping | None = None
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    mapping: Mapping | None = None,
+    national: dict[str, int] | None = None,
 ) -> pl.DataFrame:
     """One row per share of ``SHARES`` (``COMPARISON_SCHEMA``): the scope's
-    count of its deaths in view, share and interval, and England's beside."""
+    count of its deaths in view, share and interval, and England's beside
+    (``england_counts``, computed here unless given)."""
     mapping = mapping or mapping_from_store(conn)
     england = england_for(conn, scope, mapping)
     by_hospital = _non_resident_of_hospital(england, mapping)
     # all England's own view asks England's question, so that its two sides agree
     local = _counts(conn, scope, filters, *(by_hospital if scope.england else (NON_RESIDENT_OF_SCOPE, {})))
-    national = _counts(conn, england, england_filters(filters), *by_hospital)
+    national = national or _counts(conn, england, england_filters(filters), *by_hospital)
     rows = [
         compared_row(measure, label, local[measure], local["deaths"], national[measure], national["deaths"])
         for measure, (label, _) in SHARES.items()
     ]
     return pl.DataFrame(rows, schema=COMPARISON_SCHEMA, orient="row")
+
+
+def england_counts(
+    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, mapping: Mapping | None = None
+) -> dict[str, int]:
+    """All England's deaths in view (``deaths``) and the count of each share of
+    ``SHARES``, under ``england_filters(filters)`` on the day of ``scope``: the
+    same for every user on that day, so a caller may keep it for all of them."""
+    mapping = mapping or mapping_from_store(conn)
+    england = england_for(conn, scope, mapping)
+    return _counts(conn, england, england_filters(filters), *_non_resident_of_hospital(england, mapping))
 
 
 NON_RESIDENT_OF_SCOPE = "residence_group IN ('england', 'uk_other', 'outside_uk')"  # as the headline counts

@@ -36,6 +36,8 @@ REPORT_CALLBACKS = {
     "trusts.drill_down",
     "reviewing.refresh",
     "reviews.refresh",
+    "reviews.refresh_england",
+    "reviews.refresh_windows",
     "reviews.remember_choice",
     "trends.refresh",
     "trends.remember_choice",
