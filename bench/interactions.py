@@ -45,6 +45,10 @@ PAGES = {
     "overview": ("/", "overview-headline-0-value.children"),
     "trusts": ("/trusts", "drill-crumbs.children"),
     "reviewing": ("/reviewing", "review-headline-0-value.children"),
+    # the Reviews page answers in three callbacks, side by side: each is timed as a page of its own
+    "reviews": ("/reviews", "reviews-period.children"),
+    "reviews-england": ("/reviews", "reviews-england.figure"),
+    "reviews-windows": ("/reviews", "reviews-categories.figure"),
     "trends": ("/trends", "trend-chart.figure"),
     "map": ("/map", "geo-chart.figure"),
 }

@@ -20,6 +20,7 @@ from dashboard.context import View, mapping_in_force, services
 from dashboard.urlstate import first
 from queries import codes, disclosure, report
 from queries.filters import Filters
+from queries.intervals import compared_with, share_of
 from queries.mapping import Mapping
 from queries.report.timeliness import SUMMARY_SHARES, as_at_date
 from queries.report.windows import POOLED_SCHEMA
@@ -149,6 +150,29 @@ def _national(view: View, kind: str, make: Callable[[Mapping, Filters], T]) -> T
 def england_counts(view: View) -> dict[str, int]:
     """All England's deaths in view and the counts of its shares (``report.england_counts``)."""
     return _national(view, "shares", lambda mapping, kept: report.england_counts(view.conn, view.scope, kept, mapping))
+
+
+BESIDE = {"higher than England": "higher here", "lower than England": "lower here", "similar": "similar"}
+
+
+def beside_england(view: View, measure: str, count: int, total: int) -> str:
+    """England's share of one of ``report.SHARES`` for a note beside the view's own ("England 18%,
+    higher here"): where England lies against the view's 95% interval. Empty for a view of all
+    England, or when either share rests on fewer than 5 deaths."""
+    if view.scope.england:
+        return ""
+    national = england_counts(view)
+    mine, theirs = share_of(count, total), share_of(national[measure], national["deaths"])
+    marker = compared_with(mine, theirs.share)
+    if theirs.share is None or marker is None:
+        return ""
+    return f"England {100 * theirs.share:.0f}%, {BESIDE[marker]}"
+
+
+def with_england(note: str, view: View, measure: str, count: int, deaths: int) -> str:
+    """A headline tile's note with England's share after it (``beside_england``), when there is one."""
+    beside = beside_england(view, measure, count, deaths)
+    return f"{note}; {beside}" if beside else note
 
 
 def england(view: View) -> pl.DataFrame:

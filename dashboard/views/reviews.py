@@ -129,11 +129,10 @@ def banded_table(bands: pl.DataFrame, days: pl.DataFrame | None, first_header: s
             out["median"] = (
                 f"{found['median_days']:.0f} ({found['q1_days']:.0f} to {found['q3_days']:.0f})" if found else "–"
             )
-    return (
-        pl.DataFrame(list(rows.values()))
-        if rows
-        else pl.DataFrame({first_header: []}, schema={first_header: pl.String})
-    )
+    schema = {first_header: pl.String, "total": pl.Int64, **dict.fromkeys(tables.BAND_LABELS, pl.String)}
+    if days is not None:
+        schema["median"] = pl.String
+    return pl.DataFrame(list(rows.values()), schema=schema)
 
 
 def compared_table(frame: pl.DataFrame) -> pl.DataFrame:

@@ -201,3 +201,14 @@ def test_englands_side_never_depends_on_a_trust_hospital_cdop_or_area(
         )
         deaths = {int(row["england_total"]) for row in reference if row["of"] == "deaths in view"}
         assert deaths == {int(national["deaths"][0])}
+
+
+def test_a_view_with_no_deaths_draws_empty_tables_and_says_so(llr: DashClient) -> None:
+    """A view with no deaths (a day with none) still draws every part of the page, with no share."""
+    search = "?from=2019-04-01&to=2019-04-01&place=picu&age=15-17y"
+    for output in (PERIOD, ENGLAND_CHART, f"{ids.REVIEWS_CATEGORIES}.figure"):
+        got = llr.outputs(output, {"url.search": search})
+        assert got, output
+    timeliness = llr.outputs(PERIOD, {"url.search": search})
+    assert rows_of(timeliness[TIMELINESS]) == []
+    assert timeliness[f"{ids.part(ids.REVIEWS_TIMELINESS, 'summary')}.children"].startswith("0 reviews completed")
