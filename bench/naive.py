@@ -34,7 +34,7 @@ class NaivePeer:
                    FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code"""
             ).df()
             self.cdop_las = conn.sql("SELECT cdop_code, la_code FROM ref_cdop_las").df()
-            self.as_at = pd.Timestamp(conn.sql("SELECT value FROM meta WHERE key = 'data_as_at'").fetchone()[0])
+            self.as_at = pd.Timestamp(conn.execute("SELECT value FROM meta WHERE key = 'data_as_at'").fetchone()[0])
         finally:
             conn.close()
 
@@ -190,9 +190,14 @@ class NaivePeer:
             parts["figures"] = [px.bar(bands, x="share", y="financial_year", color="band", orientation="h")]
         elif name == "reviews-england":
             england = self.scoped(self.england(scope), self.england_filters(filters))
-            rows = [(label, *self._shares(df, scope.england), *self._shares(england, True)) for label in ("all",)]
-            parts["tables"] = [rows]
-            shares = pd.DataFrame({"share": list(rows[0][1:8]), "england": list(rows[0][8:])})
+            local, national = self._shares(df, scope.england), self._shares(england, True)
+            shares = pd.DataFrame(
+                {
+                    "share": [n / max(local[0], 1) for n in local[1:]],
+                    "england": [n / max(national[0], 1) for n in national[1:]],
+                }
+            )
+            parts["tables"] = [shares.to_dict("records")]
             parts["figures"] = [px.bar(shares, x="share", orientation="h")]
         elif name == "reviews-windows":
             years = sorted(self.options(scope)["years"])
@@ -202,10 +207,15 @@ class NaivePeer:
             window = Filters(**{**filters.__dict__, "financial_years": tuple(range(end - 2, end + 1))})
             england = self.scoped(self.england(scope), self.england_filters(window))
             counted = [
-                frame[frame["review_status"] == "completed"]["category_of_death"].value_counts().to_dict()
+                {
+                    str(k): int(v)
+                    for k, v in frame[frame["review_status"] == "completed"]["category_of_death"].value_counts().items()
+                }
                 for frame in (now, england)
             ]
-            expected = [frame["expected_death"].value_counts().to_dict() for frame in (now, england)]
+            expected = [
+                {str(k): int(v) for k, v in frame["expected_death"].value_counts().items()} for frame in (now, england)
+            ]
             parts["tables"] = [
                 {"now": len(now), "before": len(before), "change": len(now) - len(before)},
                 counted,
