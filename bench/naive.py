@@ -33,6 +33,8 @@ class NaivePeer:
                 """SELECT c.cdop_code, fp.trust_code, fp.valid_from, fp.valid_to
                    FROM ref_footprint AS fp JOIN ref_cdops AS c ON c.current_code = fp.cdop_code"""
             ).df()
+            self.cdop_las = conn.sql("SELECT cdop_code, la_code FROM ref_cdop_las").df()
+            self.as_at = pd.Timestamp(conn.execute("SELECT value FROM meta WHERE key = 'data_as_at'").fetchone()[0])
         finally:
             conn.close()
 
@@ -174,9 +176,104 @@ class NaivePeer:
                 px.scatter(sites, x="longitude", y="latitude", size="deaths", color="unit", hover_name="site_code"),
                 px.line(pairs, x="longitude", y="latitude", line_group="residence_la_code", width=None),
             ]
+        elif name == "reviews":
+            completed = df[df["review_status"] == "completed"].copy()
+            completed["band"] = self._bands(completed, pd.to_datetime(completed["review_completed_date"]))
+            still_open = df[df["review_status"].isin(["notified", "under_review"])].copy()
+            still_open["band"] = self._bands(still_open, pd.Series(self.as_at, index=still_open.index))
+            bands = completed.groupby(["financial_year", "band"]).size().reset_index(name="reviews")
+            bands["share"] = bands["reviews"] / bands.groupby("financial_year")["reviews"].transform("sum")
+            opened = still_open.groupby(["financial_year", "band"]).size().reset_index(name="reviews")
+            days = (pd.to_datetime(completed["review_completed_date"]) - completed["date_of_death"]).dt.days
+            quartiles = days.groupby(completed["financial_year"]).quantile([0.25, 0.5, 0.75]).unstack()
+            parts["tables"] = [bands.to_dict("records"), opened.to_dict("records"), quartiles.to_dict("split")]
+            parts["figures"] = [px.bar(bands, x="share", y="financial_year", color="band", orientation="h")]
+        elif name == "reviews-england":
+            england = self.scoped(self.england(scope), self.england_filters(filters))
+            local, national = self._shares(df, scope.england), self._shares(england, True)
+            shares = pd.DataFrame(
+                {
+                    "share": [n / max(local[0], 1) for n in local[1:]],
+                    "england": [n / max(national[0], 1) for n in national[1:]],
+                }
+            )
+            parts["tables"] = [shares.to_dict("records")]
+            parts["figures"] = [px.bar(shares, x="share", orientation="h")]
+        elif name == "reviews-windows":
+            years = sorted(self.options(scope)["years"])
+            end = max(filters.financial_years) if filters.financial_years else years[-1]
+            now = df[df["financial_year"].between(end - 2, end)]
+            before = df[df["financial_year"].between(end - 5, end - 3)]
+            window = Filters(**{**filters.__dict__, "financial_years": tuple(range(end - 2, end + 1))})
+            england = self.scoped(self.england(scope), self.england_filters(window))
+            counted = [
+                {
+                    str(k): int(v)
+                    for k, v in frame[frame["review_status"] == "completed"]["category_of_death"].value_counts().items()
+                }
+                for frame in (now, england)
+            ]
+            expected = [
+                {str(k): int(v) for k, v in frame["expected_death"].value_counts().items()} for frame in (now, england)
+            ]
+            parts["tables"] = [
+                {"now": len(now), "before": len(before), "change": len(now) - len(before)},
+                counted,
+                expected,
+            ]
+            categories = pd.DataFrame({"category": list(counted[0]), "count": list(counted[0].values())})
+            parts["figures"] = [px.bar(categories, x="count", y="category", orientation="h")]
         else:
             raise ValueError(f"no page {name!r}")
         return to_json_plotly(parts)
+
+    def _bands(self, df: pd.DataFrame, end: pd.Series) -> np.ndarray:
+        """The time from death to ``end`` in the Reviews page's three bands, row by row."""
+        six = df["date_of_death"].apply(lambda day: day + pd.DateOffset(months=6))
+        twelve = df["date_of_death"].apply(lambda day: day + pd.DateOffset(months=12))
+        return np.select([end <= six, end <= twelve], ["within_6m", "6_to_12m"], "over_12m")
+
+    def england(self, scope: Scope) -> Scope:
+        england_trusts = tuple(self.deaths["trust_code"].unique())
+        return Scope(
+            label="England",
+            cdop_codes=(),
+            trust_codes=england_trusts,
+            la_codes=tuple(self.cdop_las["la_code"].unique()),
+            day=scope.day,
+            england=True,
+        )
+
+    @staticmethod
+    def england_filters(filters: Filters) -> Filters:
+        kept = {**filters.__dict__}
+        for name in ("trust_codes", "site_codes", "reviewing_cdops", "residence_groups", "residence_areas"):
+            kept[name] = ()
+        return Filters(**kept)
+
+    def _shares(self, df: pd.DataFrame, england: bool) -> tuple[int, ...]:
+        """Deaths, then the counts of the shares the Reviews page compares (non-residents of the
+        hospital's own footprints for England)."""
+        if england:
+            pairs = self.footprint.merge(self.cdop_las, on="cdop_code")
+            homes = set(pairs["la_code"] + "|" + pairs["trust_code"])
+            known = df["residence_group"] != "not_known"
+            non_residents = int(
+                (known & ~(df["residence_la_code"].fillna("") + "|" + df["trust_code"]).isin(homes)).sum()
+            )
+        else:
+            non_residents = int(df["residence_group"].isin(["england", "uk_other", "outside_uk"]).sum())
+        place = df["place_in_hospital"]
+        return (
+            len(df),
+            int(place.isin(["nicu", "lnu", "scu"]).sum()),
+            int((place == "picu").sum()),
+            int((place == "ed").sum()),
+            non_residents,
+            int((df["review_group"] == "other").sum()),
+            int((df["review_group"] == "unassigned").sum()),
+            int((df["review_status"] == "completed").sum()),
+        )
 
 
 def _drill_level(filters: Filters) -> tuple[str, str]:

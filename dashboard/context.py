@@ -37,7 +37,7 @@ from queries.scope import NoFootprint as NoFootprint
 from queries.scope import Scope, footprint_choices, scope_for
 from settings import Settings
 
-PAGE_PARAMS = ("grain", "split", "since", "lines")  # a page's own settings, kept in its links
+PAGE_PARAMS = ("grain", "split", "since", "lines", "window", "by")  # a page's own settings, kept in its links
 CACHE_SIZE = 512
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ import polars as pl
 from flask import Flask, Response, jsonify, request
 from sqlalchemy import Engine
 
-from dashboard import newness
+from dashboard import newness, review_tables
 from dashboard.auth.admin_gate import admin_route
 from dashboard.context import View, opened_view, services, signed_in_user, view_for
 from dashboard.ui.text import period_label, slug
@@ -64,6 +64,7 @@ AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
     "map-hospitals": lambda v: report.hospitals_table(v.conn, v.scope, v.filters),
     "map-residence": lambda v: report.residence_table(v.conn, v.scope, v.filters),
     "whats-new": newness.csv_frame,  # a list of deaths, not counts: refused for publication (LISTS)
+    **review_tables.TABLES,  # the Reviews page's tables: counts with shares beside them
 }
 DOWNLOADS = ("cases", *AGGREGATES)
 LISTS = ("cases", "whats-new")  # lists of deaths: no version of them is fit to publish
@@ -133,7 +134,10 @@ def register(server: Flask) -> None:
                 return jsonify(error=str(error)), 400
         if suppress:
             try:
-                frame = for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
+                if name in review_tables.TABLES:
+                    frame = review_tables.for_publication(name, frame)
+                else:
+                    frame = for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
             except disclosure.Unprotectable:
                 return jsonify(error="this table's small counts cannot all be hidden: choose fewer filters"), 400
         user = view.user.username

@@ -23,8 +23,16 @@ FILTER_PARAMS: dict[str, str] = {
     "status": "review_statuses",
     "area": "residence_areas",
 }
-SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "since", "lines", "suppress"}
-VIEW_PARAMS = ("footprint", "grain", "split", "since", "lines")  # not filters, but part of what a view shows
+SINGLE_VALUED = {"from", "to", "footprint", "grain", "split", "since", "lines", "window", "by", "suppress"}
+VIEW_PARAMS = (
+    "footprint",
+    "grain",
+    "split",
+    "since",
+    "lines",
+    "window",
+    "by",
+)  # not filters, but part of what a view shows
 # only in download links (a publication copy): a page's URL never keeps them, but a link built with one must
 DOWNLOAD_PARAMS = ("suppress",)
 MAX_QUERY_LENGTH = 4000

@@ -97,6 +97,18 @@ class Mapping:
                 pairs.add(f"{code}|{trust}")
         return tuple(sorted(pairs))
 
+    def resident_pairs(self, trusts: tuple[str, ...], day: date) -> tuple[str, ...]:
+        """The pairs "local authority|trust" for each CDOP whose footprint holds
+        one of ``trusts`` on ``day`` and each local authority of that CDOP: a
+        death at the trust of a child from that area is a resident's death."""
+        wanted = set(trusts)
+        pairs = set()
+        for row in self.footprint:
+            period = self.cdop_on(row.cdop_code, day) if row.trust_code in wanted and row.covers(day) else None
+            for la in period.la_codes if period else ():
+                pairs.add(f"{la}|{row.trust_code}")
+        return tuple(sorted(pairs))
+
 
 def mapping_from_store(conn: duckdb.DuckDBPyConnection) -> Mapping:
     """The mapping in the deaths store's reference tables (data/reference as loaded)."""

@@ -11,7 +11,7 @@ import duckdb
 
 from queries import codes
 
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"  # 5: report_facts carries review_completed_date and category_of_death
 # ref_sites' flags for the units that make a site an inpatient hospital
 HOSPITAL_UNITS = ("nicu", "lnu", "scu", "picu", "ed", "maternity", "paediatric_ward")
 
@@ -106,6 +106,7 @@ SELECT r.case_ref, r.date_of_death, r.financial_year,
        END AS residence_class,
        r.reviewing_cdop_code,
        c.cdop_name AS reviewing_cdop_name, r.review_status, r.notification_date,
+       r.review_completed_date, r.category_of_death,  -- for review timeliness and categories
        lr.finished_at AS first_loaded_at,
        -- reviewed by a CDOP that is neither where the child lived nor one whose
        -- footprint holds the hospital (CDOPs that merged count as their successor)

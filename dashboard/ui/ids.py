@@ -69,6 +69,17 @@ REVIEW_MATRIX = "review-matrix"
 REVIEW_BY_SITE = "review-by-site"
 REVIEW_RESIDENCE = "review-residence"
 
+# reviews
+REVIEWS_PERIOD = "reviews-period"
+REVIEWS_WINDOW = "reviews-window"
+REVIEWS_BY = "reviews-by"
+REVIEWS_TIMELINESS = "reviews-timeliness"
+REVIEWS_OPEN = "reviews-open"
+REVIEWS_ENGLAND = "reviews-england"
+REVIEWS_POOLED = "reviews-pooled"
+REVIEWS_CATEGORIES = "reviews-categories"
+REVIEWS_EXPECTED = "reviews-expected"
+
 # trends
 TREND_GRAIN = "trend-grain"
 TREND_SPLIT = "trend-split"

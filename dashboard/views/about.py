@@ -6,6 +6,7 @@ from typing import Any
 
 from dash import Input, Output, html
 
+from dashboard import review_tables
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.ui import ids
@@ -90,6 +91,16 @@ def layout(**_query: Any) -> html.Div:
                 "Category of death", codes.CATEGORIES_OF_DEATH, "Set at panel; the highest category that applies."
             ),
             definitions("Sex", codes.SEXES),
+            html.H2("Reviews: timeliness and England", id="reviews-definitions"),
+            html.P("How the Reviews page counts (the same text is on the page):"),
+            html.Ul([html.Li(text) for text in review_tables.DEFINITIONS]),
+            html.P(
+                "On the Overview and Reviewing CDOPs pages, the notes under the non-residents, reviewed by "
+                "another CDOP and not yet assigned figures give England's share the same way: 'higher here' "
+                "or 'lower here' when England's share lies outside the footprint's 95% interval. For England, "
+                "a non-resident is a child who did not live in the footprint of a CDOP holding the hospital's "
+                "trust, so England's share is what every footprint's deaths would give together."
+            ),
             html.H2("Privacy"),
             html.P("Cases are shown with a pseudonymous reference, never NCMD's case number or any name."),
             html.P(
@@ -102,7 +113,9 @@ def layout(**_query: Any) -> html.Div:
                 "small ones down. The total of deaths in view is stated on every page and is never hidden. "
                 "A 0 is shown as 0 and never hidden. Each table is protected on its own: tables published side "
                 "by side (a breakdown by trust and one by place, say) can still give away a small count together, so "
-                "publish one breakdown, or check them together. Lists of deaths have no version for publication."
+                "publish one breakdown, or check them together. In the Reviews page's tables, a share, its "
+                "interval and its comparison with England are hidden wherever the count or total they come from "
+                "is. Lists of deaths have no version for publication."
             ),
         ],
     )

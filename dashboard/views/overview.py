@@ -8,7 +8,8 @@ import polars as pl
 from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
-from dashboard.context import opened_view
+from dashboard.context import View, opened_view
+from dashboard.review_tables import beside_england, with_england
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import (
@@ -64,8 +65,9 @@ def layout(**_query: Any) -> html.Div:
     )
 
 
-def headline_tiles(head: dict[str, int], england: bool) -> list[Tile]:
+def headline_tiles(head: dict[str, int], view: View) -> list[Tile]:
     deaths = head["deaths"]
+    england = view.scope.england
     here = "in England" if england else "of this footprint"
     return [
         tile(
@@ -77,10 +79,17 @@ def headline_tiles(head: dict[str, int], england: bool) -> list[Tile]:
         tile(
             "Non-residents",
             number(head["non_residents"]),
-            f"{number(head['residents_elsewhere_in_england'])} elsewhere in England, "
-            f"{number(head['residents_of_wales_scotland_ni'])} Wales, Scotland or NI, "
-            f"{number(head['residents_outside_uk'])} outside the UK"
-            + (f"; {number(head['residence_not_known'])} not known" if head["residence_not_known"] else ""),
+            with_england(
+                f"{share(head['non_residents'], deaths)} of deaths: "
+                f"{number(head['residents_elsewhere_in_england'])} elsewhere in England, "
+                f"{number(head['residents_of_wales_scotland_ni'])} Wales, Scotland or NI, "
+                f"{number(head['residents_outside_uk'])} outside the UK"
+                + (f", {number(head['residence_not_known'])} not known" if head["residence_not_known"] else ""),
+                view,
+                "non_residents",
+                head["non_residents"],
+                deaths,
+            ),
             tone="highlight" if head["non_residents"] else "",
         ),
         tile(
@@ -91,12 +100,24 @@ def headline_tiles(head: dict[str, int], england: bool) -> list[Tile]:
         tile(
             "Reviewed by another CDOP",
             number(head["reviewed_by_another_cdop"]),
-            f"{share(head['reviewed_by_another_cdop'], deaths)} of deaths",
+            with_england(
+                f"{share(head['reviewed_by_another_cdop'], deaths)} of deaths",
+                view,
+                "reviewed_elsewhere",
+                head["reviewed_by_another_cdop"],
+                deaths,
+            ),
         ),
         tile(
             "Not yet assigned a reviewing CDOP",
             number(head["not_yet_assigned"]),
-            f"{share(head['not_yet_assigned'], deaths)} of deaths",
+            with_england(
+                f"{share(head['not_yet_assigned'], deaths)} of deaths",
+                view,
+                "unassigned",
+                head["not_yet_assigned"],
+                deaths,
+            ),
             tone="warning" if head["not_yet_assigned"] else "",
         ),
     ]
@@ -111,6 +132,28 @@ def non_resident_note(head: dict[str, int], england: bool) -> str:
     if head["residence_not_known"]:
         parts.append(f"{number(head['residence_not_known'])} residence not known")
     return ", ".join(parts)
+
+
+# the places whose shares the Reviews page compares with England: (its measure, its places, its name here)
+COMPARED_PLACES = (
+    ("neonatal_unit", ("nicu", "lnu", "scu"), "neonatal units"),
+    ("picu", ("picu",), "PICU"),
+    ("ed", ("ed",), "emergency departments"),
+)
+
+
+def place_shares(view: View, places: pl.DataFrame, deaths: int) -> str:
+    """ " Neonatal units 42% (England 43%, similar); ..." for a footprint's view; empty for all England."""
+    if view.scope.england or not deaths:
+        return ""
+    counts = dict(zip(places["place"].to_list(), places["deaths"].to_list(), strict=True))
+    parts = []
+    for measure, codes_, name in COMPARED_PLACES:
+        count = sum(counts.get(code, 0) for code in codes_)
+        beside = beside_england(view, measure, count, deaths)
+        if beside:
+            parts.append(f"{name} {share(count, deaths)} ({beside})")
+    return " Shares: " + "; ".join(parts) + "." if parts else ""
 
 
 def listing(frame: pl.DataFrame, label: str) -> str:
@@ -155,7 +198,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ),
             ids.OVERVIEW_PLACE: (
                 f"Deaths by place in hospital, {period}",
-                listing(places, "place_label"),
+                listing(places, "place_label") + place_shares(view, places, head["deaths"]),
                 download_href("by-place", query),
             ),
             ids.OVERVIEW_TREND: (
@@ -174,7 +217,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         )
         return (
             f"Deaths in hospitals of {scope.label}, {period}.",
-            *tile_values(headline_tiles(head, scope.england), HEADLINE_TILES),
+            *tile_values(headline_tiles(head, view), HEADLINE_TILES),
             *card_values(parts, CHARTS),
             *figs,
         )

@@ -9,6 +9,7 @@ from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
+from dashboard.review_tables import with_england
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import (
@@ -121,19 +122,25 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             tile(
                 "Reviewed elsewhere",
                 share(head["reviewed_by_another_cdop"], deaths),
-                f"{number(head['reviewed_by_another_cdop'])} deaths reviewed by another CDOP",
+                with_england(
+                    f"{number(head['reviewed_by_another_cdop'])} deaths reviewed by another CDOP",
+                    view,
+                    "reviewed_elsewhere",
+                    head["reviewed_by_another_cdop"],
+                    deaths,
+                ),
                 tone="highlight" if head["reviewed_by_another_cdop"] else "",
             ),
             tile(
                 "Deaths of non-residents",
                 number(non_res),
-                f"{share(non_res, deaths)} of deaths",
+                with_england(f"{share(non_res, deaths)} of deaths", view, "non_residents", non_res, deaths),
                 tone="highlight" if non_res else "",
             ),
             tile(
                 "Not yet assigned",
                 number(head["not_yet_assigned"]),
-                "no reviewing CDOP recorded yet",
+                with_england("no reviewing CDOP recorded yet", view, "unassigned", head["not_yet_assigned"], deaths),
                 tone="warning" if head["not_yet_assigned"] else "",
             ),
         ]

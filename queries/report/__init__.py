@@ -8,7 +8,10 @@ a caller is ever pasted into SQL text.
 
 One module per job: ``dimensions`` (the catalogue), ``sql`` (scoped SQL and
 fetching), ``counts`` (counts, names, headline), ``periods`` (time grains),
-``cases`` (the case grid and CSV), ``options`` (filter options, store facts).
+``cases`` (the case grid and CSV), ``options`` (filter options, store facts);
+for reviews: ``timeliness`` (bands, median days, the summary), ``comparator``
+(England beside a footprint), ``windows`` (pooled years), ``categories``
+(categories of death, expected deaths), ``shares`` (the pages' shares with England beside).
 Callers keep using ``report.x``: the public names are re-exported here.
 """
 
@@ -30,6 +33,8 @@ from queries.report.cases import (
     iter_cases,
     label_cases,
 )
+from queries.report.categories import categories_of_death, distribution, england_distribution, expected_deaths
+from queries.report.comparator import comparison, england_filters, england_summary
 from queries.report.counts import (
     HEADLINE_TOTALS,
     NAMES_SQL,
@@ -62,9 +67,14 @@ from queries.report.map import (
 )
 from queries.report.options import data_facts, filter_options
 from queries.report.periods import by_period, periods
+from queries.report.shares import england_counts, hospital_shares
 from queries.report.sql import SHORT_LIST, scoped_rows
+from queries.report.timeliness import BANDS, completed_bands, completion_days, open_bands
+from queries.report.timeliness import summary as timeliness_summary
+from queries.report.windows import WINDOW_LENGTHS, in_window, pooled, previous_window, window
 
 __all__ = [
+    "BANDS",
     "CASE_COLUMNS",
     "CASE_LABELS",
     "DATE_COMPARISONS",
@@ -81,6 +91,7 @@ __all__ = [
     "TEXT_FILTER_COLUMNS",
     "TEXT_OPERATORS",
     "TIME_GRAINS",
+    "WINDOW_LENGTHS",
     "ColumnFilter",
     "Dimension",
     "MapCounts",
@@ -96,23 +107,40 @@ __all__ = [
     "by_trust_site_place_age",
     "case_count",
     "case_list",
+    "categories_of_death",
     "column_filter",
+    "comparison",
+    "completed_bands",
+    "completion_days",
     "counts",
     "counts_many",
     "counts_many_sql",
     "counts_sql",
     "data_facts",
+    "distribution",
+    "england_counts",
+    "england_distribution",
+    "england_filters",
+    "england_summary",
+    "expected_deaths",
     "filter_options",
     "headline",
     "headline_from",
+    "hospital_shares",
     "hospital_sites",
     "hospitals_table",
+    "in_window",
     "iter_cases",
     "label_cases",
     "map_counts",
+    "open_bands",
     "periods",
+    "pooled",
+    "previous_window",
     "read_names",
     "residence_table",
     "rollup",
     "scoped_rows",
+    "timeliness_summary",
+    "window",
 ]

@@ -64,6 +64,12 @@ STATES = [
     ("overview, month picker open", "/", "#overview-trust .main-svg", "#filter-from"),
     ("trusts, drilled to a hospital", "/trusts?trust=RP4&site=RP401", "#drill-chart .main-svg", None),
     ("reviewing", "/reviewing", "#review-matrix .main-svg", None),
+    (
+        "reviews, by reviewing CDOP, 5 years",
+        "/reviews?by=reviewing_cdop&window=5",
+        "#reviews-categories .main-svg",
+        None,
+    ),
     ("trends, split by age", "/trends?grain=month&split=age_group", "#trend-chart .main-svg", None),
     ("map", "/map", "#geo-chart .main-svg", None),
     ("cases grid", "/cases", ".ag-row", None),
@@ -157,6 +163,7 @@ def test_every_chart_has_a_text_alternative_and_colour_is_never_the_only_cue(ses
     for path, ready in (
         ("/", "#overview-trust .main-svg"),
         ("/reviewing", "#review-matrix .main-svg"),
+        ("/reviews", "#reviews-categories .main-svg"),
         ("/trends?split=place", "#trend-chart .main-svg"),
     ):
         session.goto(path, ready)

@@ -24,6 +24,7 @@ PAGES = [
     ("overview", "/", "#overview-trust .main-svg"),
     ("trusts", "/trusts", "#drill-chart .main-svg"),
     ("reviewing", "/reviewing", "#review-matrix .main-svg"),
+    ("reviews", "/reviews", "#reviews-categories .main-svg"),
     ("trends", "/trends", "#trend-chart .main-svg"),
     ("map", "/map", "#geo-chart .main-svg"),
     ("cases", "/cases", ".ag-row"),

@@ -85,6 +85,9 @@ FORGED_SEARCHES = [
     "?grain=week&split=trust_code;DROP",
     # the map: another footprint's hospital, areas no death in this footprint came from, a made-up threshold
     "?site=RP401&area=E09000007&area=E09000019&area=E99999999&lines=0&lines=-1%3B--",
+    # the Reviews page: a window and a breakdown it does not offer, and areas other footprints' children came from
+    "?window=7&window=5&by=trust_code;DROP&by=site",
+    "?window=1&by=reviewing_cdop&area=E09000007&area=E06000016&reviewer=NCL",
     HUGE,
     "not a query string at all",
 ]

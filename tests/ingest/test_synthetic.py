@@ -180,6 +180,22 @@ def test_review_status_and_category_follow_the_dates(national: pl.DataFrame) -> 
     assert (completed["review_completed_date"] >= completed["date_of_death"]).all()
 
 
+def test_about_three_quarters_of_reviews_are_completed_within_12_months_as_nationally(national: pl.DataFrame) -> None:
+    """Seed 002 (Bedfordshire CDOP, 2016/17): 76% of reviews nationally were completed within 12 months
+    of the death. Counted over deaths with a whole year to run before the data's as-at date."""
+    followed = national.filter(pl.col("date_of_death") <= pl.lit(cal.AS_AT).dt.offset_by("-12mo"))
+    within = pl.col("review_completed_date") <= pl.col("date_of_death").dt.offset_by("12mo")
+    assert 0.72 <= share(followed, within.fill_null(False)) <= 0.80
+    # and "ideally within six months" (seed 003) is reached by a minority
+    assert (
+        0.2
+        <= share(
+            followed, (pl.col("review_completed_date") <= pl.col("date_of_death").dt.offset_by("6mo")).fill_null(False)
+        )
+        <= 0.45
+    )
+
+
 def test_scale_multiplies_the_volume() -> None:
     assert synthetic_extract(seed=1, scale=0.02).height == sum(
         round(n * 0.02) for n in cal.DEATHS_PER_FINANCIAL_YEAR.values()
