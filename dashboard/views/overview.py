@@ -10,7 +10,7 @@ from dash import Input, Output, html
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, opened_view
 from dashboard.review_tables import beside_england, with_england
-from dashboard.ui import figures, ids
+from dashboard.ui import figures, ids, unchanged
 from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import (
     Tile,
@@ -161,15 +161,23 @@ def listing(frame: pl.DataFrame, label: str) -> str:
     return "; ".join(parts) + "." if parts else "No deaths."
 
 
-@callbacks(
+# the page's text, sent only where it differs from what the browser shows (``dashboard.ui.unchanged``)
+TEXT = (
     Output(ids.OVERVIEW_PERIOD, "children"),
     *tile_outputs(ids.OVERVIEW_HEADLINE, HEADLINE_TILES),
     *card_outputs(CHARTS),
+)
+
+
+@callbacks(
+    *TEXT,
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
     *BAR_STATE,
+    *unchanged.held(TEXT),
 )
-def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *states: Any) -> tuple[Any, ...]:
+    bar, shown = states[: len(BAR_STATE)], states[len(BAR_STATE) :]
     with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         conn, scope, filters = view.conn, view.scope, view.filters
@@ -215,12 +223,12 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             figures.horizontal_bars(places, "place_label", "place"),
             figures.trend(quarters, bars=True),
         )
-        return (
+        text = (
             f"Deaths in hospitals of {scope.label}, {period}.",
             *tile_values(headline_tiles(head, view), HEADLINE_TILES),
             *card_values(parts, CHARTS),
-            *figs,
         )
+        return (*unchanged.only_changed(text, shown), *figs)
 
 
 # a click on a bar filters every view by what it shows

@@ -10,7 +10,7 @@ from dash import Input, Output, html
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
 from dashboard.review_tables import with_england
-from dashboard.ui import figures, ids
+from dashboard.ui import figures, ids, unchanged
 from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import (
     card_outputs,
@@ -99,14 +99,19 @@ def matrix_table(matrix: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+# the page's text, sent only where it differs from what the browser shows (``dashboard.ui.unchanged``)
+TEXT = (*tile_outputs(ids.REVIEW_HEADLINE, HEADLINE_TILES), *card_outputs(CHARTS))
+
+
 @callbacks(
-    *tile_outputs(ids.REVIEW_HEADLINE, HEADLINE_TILES),
-    *card_outputs(CHARTS),
+    *TEXT,
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
     *BAR_STATE,
+    *unchanged.held(TEXT),
 )
-def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *states: Any) -> tuple[Any, ...]:
+    bar, shown = states[: len(BAR_STATE)], states[len(BAR_STATE) :]
     with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         conn, scope, filters = view.conn, view.scope, view.filters
@@ -201,7 +206,8 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             ),
             figures.heatmap(matrix, "site_name", "reviewing_cdop_name"),
         )
-        return (*tile_values(tiles, HEADLINE_TILES), *card_values(parts, CHARTS), *figs)
+        text = (*tile_values(tiles, HEADLINE_TILES), *card_values(parts, CHARTS))
+        return (*unchanged.only_changed(text, shown), *figs)
 
 
 # a click on a reviewing CDOP's bar filters every view by it

@@ -1,0 +1,46 @@
+"""Text the browser already shows is not sent again (``dashboard.ui.unchanged``): what a callback
+leaves out is exactly what the browser sent back unchanged, and what the browser claims to show
+never changes what the server computes, only whether it is sent."""
+
+from __future__ import annotations
+
+import pytest
+from dash import no_update
+
+from dashboard.ui import ids, unchanged
+from dashboard.views import overview, reviewing
+from tests.dash_client import DashClient
+
+PERIOD = f"{ids.OVERVIEW_PERIOD}.children"
+TEXT = [f"{output.component_id}.{output.component_property}" for output in overview.TEXT]
+
+
+def test_only_changed_leaves_out_exactly_the_values_already_shown() -> None:
+    assert unchanged.only_changed(["a", "b", 3], ["a", "x", 3]) == [no_update, "b", no_update]
+    assert unchanged.only_changed(["", "b"], [None, None]) == ["", "b"]  # never shown yet: sent
+    with pytest.raises(ValueError, match="2 values for 1 outputs"):
+        unchanged.only_changed(["a", "b"], ["a"])
+
+
+def test_the_overview_sends_only_the_text_that_changed(llr: DashClient) -> None:
+    first = llr.outputs(PERIOD, {"url.search": "?fy=2023"})
+    assert set(TEXT) <= set(first)  # nothing shown yet: all of it
+    # the browser now shows that answer; an age group chosen changes counts, not headings
+    shown = {key: first[key] for key in TEXT}
+    second = llr.outputs(PERIOD, {"url.search": "?fy=2023&age=0-27d", **shown})
+    sent = [key for key in TEXT if key in second]
+    left_out = [key for key in TEXT if key not in second]
+    assert PERIOD in left_out and f"{ids.part(ids.OVERVIEW_TRUST, 'title')}.children" in left_out
+    assert f"{ids.OVERVIEW_HEADLINE}-0-value.children" in sent
+    fresh = llr.outputs(PERIOD, {"url.search": "?fy=2023&age=0-27d"})
+    for key in TEXT:  # what was sent is what a fresh answer holds; what was left out, the browser had
+        assert second.get(key, shown[key]) == fresh[key], key
+
+
+@pytest.mark.parametrize("view", [overview, reviewing], ids=["overview", "reviewing"])
+def test_what_the_browser_claims_to_show_only_decides_what_is_sent(llr: DashClient, view) -> None:
+    keys = [f"{output.component_id}.{output.component_property}" for output in view.TEXT]
+    forged = {key: "RBS Royal Brompton; 9,999 deaths" for key in keys}
+    answer = llr.outputs(keys[0], {"url.search": "?fy=2023", **forged})
+    plain = llr.outputs(keys[0], {"url.search": "?fy=2023"})
+    assert answer == plain
