@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.common import fail, first_line, mapping_context
+from commands.common import fail, mapping_context
 from settings import load_settings
 
 FREQUENCIES = ("off", "daily", "weekly")  # operational.digests.FREQUENCIES (not imported before a command runs)
@@ -112,8 +112,6 @@ def users_set_digest(
     frequency = every or (current.frequency if current else "off")
     if even_when_empty and frequency != "weekly":
         fail("--even-when-empty goes with --every weekly")
-    if frequency != "off" and address is None:
-        fail(f"{user.username} has no address yet: give --email")
     when_empty = even_when_empty or (every is None and current is not None and current.when_empty)
     _set_digest(engine, user, address, frequency, when_empty, resend=resend_link)
 
@@ -121,30 +119,30 @@ def users_set_digest(
 def _set_digest(
     engine: Any, user: Any, address: str | None, frequency: str, when_empty: bool, resend: bool = False
 ) -> None:
-    """Save the digest settings, audit them, and send a verification link to an unverified address."""
+    """Save the digest settings (audited), sending a verification link to a new or unconfirmed address."""
     import getpass
 
-    from digest import verification
-    from operational import audit, digests
+    from digest import subscribe
+    from operational.digests import DigestSettingsError
 
-    before = digests.get(engine, user.id)
-    sub = digests.subscribe(engine, user.id, address, frequency, when_empty)
+    choice = "weekly-always" if frequency == "weekly" and when_empty else frequency
     actor = f"cli:{getpass.getuser()}"
-    audit.record(engine, "admin_action", actor, None, action="set digest", target=user.username, digest=sub.describe())
-    click.echo(f"{user.username}: digest {sub.describe()}")
-    new_address = sub.email is not None and (before is None or before.email != sub.email)
-    if sub.email is None or sub.verified or not (new_address or resend):
-        return
     try:
-        sent_to = verification.send_link(load_settings(), engine, _signing_key(), user, actor, None)
-    except Exception as error:  # noqa: BLE001 - every reason is reported on one line
+        saved = subscribe.save(load_settings(), engine, _signing_key(), user, address, choice, actor, None)
+        if resend and not saved.link_sent_to and not saved.link_problem:
+            saved = subscribe.resend(load_settings(), engine, _signing_key(), user, actor, None)
+    except DigestSettingsError as error:
+        fail(str(error))
+    click.echo(f"{user.username}: digest {saved.subscription.describe()}")
+    if saved.link_sent_to:
+        click.echo(f"sent a link to confirm {saved.link_sent_to}: nothing else is sent there until it is followed")
+    if saved.link_problem:
         click.echo(
-            f"warning: the verification link was not sent: {first_line(error)}; send it again with "
+            f"warning: the link to confirm the address was not sent: {saved.link_problem}; send it again with "
             f"`python app.py users set-digest {user.username} --resend-link`",
             err=True,
         )
         sys.exit(3)
-    click.echo(f"sent a verification link to {sent_to}: nothing else is sent there until it is followed")
 
 
 def _signing_key() -> str:

@@ -147,22 +147,15 @@ def link_sent(engine: Engine, user_id: int, at: datetime | None = None) -> None:
 
 def verify(engine: Engine, user_id: int, email: str, mark: datetime | None) -> bool:
     """Mark ``email`` verified for the user, if it is still their address. The digest mark
-    starts at ``mark`` (what the deaths store holds now), so the first digest counts only
-    deaths that arrive after the address was verified. False if the address changed since."""
+    starts again at ``mark`` (what the deaths store holds now), so the first digest to a newly
+    confirmed address counts only deaths that arrive after it. False if the address changed since."""
     with engine.begin() as db:
         done = db.execute(
             update(digest_subscriptions)
             .where((digest_subscriptions.c.user_id == user_id) & (digest_subscriptions.c.email == email))
-            .values(verified_at=_now())
+            .values(verified_at=_now(), digest_mark=mark)
         )
-        if done.rowcount != 1:
-            return False
-        db.execute(
-            update(digest_subscriptions)
-            .where((digest_subscriptions.c.user_id == user_id) & digest_subscriptions.c.digest_mark.is_(None))
-            .values(digest_mark=mark)
-        )
-    return True
+    return done.rowcount == 1
 
 
 def subscribed(engine: Engine) -> list[tuple[str, Subscription]]:
