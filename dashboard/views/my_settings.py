@@ -81,17 +81,19 @@ def layout(**_query: Any) -> html.Div:
                             ),
                         ],
                     ),
-                    html.Fieldset(
-                        className="field digest-frequency",
+                    html.Div(
+                        className="field",
                         children=[
-                            html.Legend("How often"),
-                            dcc.RadioItems(
+                            html.Label("How often", htmlFor=ids.SETTINGS_FREQUENCY),
+                            dcc.Dropdown(
                                 id=ids.SETTINGS_FREQUENCY,
                                 options=[
                                     {"label": text, "value": key} for key, text in subscribe.CHOICE_LABELS.items()
                                 ],
                                 value=subscribe.choice_of(sub),
-                                labelClassName="radio",
+                                clearable=False,
+                                searchable=False,
+                                className="filter-select",
                             ),
                         ],
                     ),

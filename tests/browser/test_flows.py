@@ -29,6 +29,7 @@ PAGES = [
     ("cases", "/cases", ".ag-row"),
     ("about", "/about", "#about-facts p"),
     ("whatsnew", "/new", "#whatsnew-attention li"),
+    ("my settings", "/settings", "#settings-email"),
 ]
 
 
