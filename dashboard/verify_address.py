@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask, current_app, render_template, request
 
 from dashboard.context import services, signed_in_user
-from digest.links import VERIFY_PATH, LinkProblem, read_token
+from digest.links import VERIFY_PATH, LinkProblem, Verification, read_token
 from operational import audit, digests
 from queries import whatsnew
 from queries.store import StoreUnavailable
@@ -25,19 +25,16 @@ def register(server: Flask) -> None:
     @server.get(VERIFY_PATH)
     def verify_form() -> Any:
         token = request.args.get("token", "")
-        try:
-            found = _checked(token)
-        except LinkProblem as error:
-            return render_template(TEMPLATE, error=str(error)), 400
+        found = _checked(token)
+        if isinstance(found, LinkProblem):
+            return render_template(TEMPLATE, error=str(found)), 400
         return render_template(TEMPLATE, token=token, email=found.email)
 
     @server.post(VERIFY_PATH)
     def verify() -> Any:
-        token = request.form.get("token", "")
-        try:
-            found = _checked(token)
-        except LinkProblem as error:
-            return render_template(TEMPLATE, error=str(error)), 400
+        found = _checked(request.form.get("token", ""))
+        if isinstance(found, LinkProblem):
+            return render_template(TEMPLATE, error=str(found)), 400
         svc = services()
         user = signed_in_user()
         if not digests.verify(svc.engine, user.id, found.email, _newest_load()):
@@ -47,13 +44,16 @@ def register(server: Flask) -> None:
         return render_template(TEMPLATE, confirmed=found.email)
 
 
-def _checked(token: object) -> Any:
-    """The link's user and address, if it is valid and the signed-in user's own (else LinkProblem)."""
-    found = read_token(current_app.config["SECRET_KEY"], token)
+def _checked(token: object) -> Verification | LinkProblem:
+    """The link's user and address if it is valid and the signed-in user's own; else what is wrong with it."""
+    try:
+        found = read_token(current_app.config["SECRET_KEY"], token)
+    except LinkProblem as problem:
+        return problem
     user = signed_in_user()
     if found.user_id != user.id:
         audit.record(services().engine, "forbidden", user.username, request.remote_addr, page=VERIFY_PATH)
-        raise LinkProblem("This link was made for another account: sign in as the person it was sent to.")
+        return LinkProblem("This link was made for another account: sign in as the person it was sent to.")
     return found
 
 

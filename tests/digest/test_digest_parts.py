@@ -4,9 +4,10 @@ links, the claim that keeps two runs from both sending, and the What's new page'
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import Engine, insert
 
 from dashboard import newness
 from digest import links, mailer
@@ -85,7 +86,9 @@ def test_a_token_carries_its_user_and_address_and_only_its_key_reads_it() -> Non
             links.read_token(key, value)
 
 
-def test_two_runs_never_hold_the_same_users_digest_and_a_dead_runs_claim_runs_out(tmp_path) -> None:
+@pytest.fixture
+def engine(tmp_path: Path) -> Engine:
+    """An operational store of its own with user 1, subscribed daily (not yet confirmed)."""
     engine = operational.connect(f"sqlite:///{tmp_path / 'op.sqlite'}")
     with engine.begin() as db:
         db.execute(
@@ -94,6 +97,10 @@ def test_two_runs_never_hold_the_same_users_digest_and_a_dead_runs_claim_runs_ou
             )
         )
     digests.subscribe(engine, 1, "u1@example.nhs.uk", "daily")
+    return engine
+
+
+def test_two_runs_never_hold_the_same_users_digest_and_a_dead_runs_claim_runs_out(engine: Engine) -> None:
     assert digests.claim(engine, 1, NOW)
     assert not digests.claim(engine, 1, NOW + timedelta(minutes=5))
     assert digests.claim(engine, 1, NOW + digests.STALE_CLAIM + timedelta(seconds=1))
@@ -101,15 +108,7 @@ def test_two_runs_never_hold_the_same_users_digest_and_a_dead_runs_claim_runs_ou
     assert digests.claim(engine, 1, NOW)
 
 
-def test_a_new_address_must_be_confirmed_again_and_the_same_one_keeps_its_confirmation(tmp_path) -> None:
-    engine = operational.connect(f"sqlite:///{tmp_path / 'op.sqlite'}")
-    with engine.begin() as db:
-        db.execute(
-            insert(operational.users).values(
-                id=1, username="u1", password_hash="x", role="cdop", active=True, demo=False, created_at=NOW
-            )
-        )
-    digests.subscribe(engine, 1, "u1@example.nhs.uk", "daily")
+def test_a_new_address_must_be_confirmed_again_and_the_same_one_keeps_its_confirmation(engine: Engine) -> None:
     assert digests.verify(engine, 1, "u1@example.nhs.uk", NOW)
     assert digests.subscribe(engine, 1, "u1@example.nhs.uk", "weekly").verified
     assert not digests.subscribe(engine, 1, "u1.new@example.nhs.uk", "weekly").verified

@@ -8,7 +8,6 @@ import re
 import subprocess
 import sys
 import time
-from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -16,11 +15,10 @@ from digest import run
 from digest.mailer import Mailer
 from operational import accounts, digests
 from queries.deaths_store import DeathsStore
-from queries.store import open_readonly
 from settings import Settings, load_settings
 from tests.conftest import signed_in
 from tests.dash_client import DashClient
-from tests.dashboard.test_whats_new_dashboard import FIRST, load, second_extract
+from tests.dashboard.test_whats_new_dashboard import FIRST, World, load, second_extract
 from tests.mail_server import MailServer
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -65,12 +63,7 @@ class DigestWorld:
         digests.subscribe(self.engine, user_id, address, frequency, when_empty)
         assert digests.verify(self.engine, user_id, address, self.newest_load())
 
-    def newest_load(self) -> datetime:
-        conn = open_readonly(self.settings.store_path)
-        try:
-            return conn.execute("SELECT max(finished_at) FROM load_runs").fetchall()[0][0]
-        finally:
-            conn.close()
+    newest_load = World.newest_load  # reads self.settings' store only
 
     def cli(self, *args: str, **environ: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
