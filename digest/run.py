@@ -126,7 +126,8 @@ def send_due(
         if only_user is not None and username != only_user:
             continue
         if not is_due(sub.frequency, sub.last_sent_at, ctx.now):
-            report.outcomes.append(Outcome(username, NOT_DUE, f"last sent {sub.last_sent_at:%Y-%m-%d %H:%M} UTC"))
+            last = f"last sent {sub.last_sent_at:%Y-%m-%d %H:%M} UTC" if sub.last_sent_at else ""
+            report.outcomes.append(Outcome(username, NOT_DUE, last))
             continue
         if sender is None:
             report.outcomes.append(_one(ctx, username, sub, None))
@@ -138,6 +139,10 @@ def send_due(
             if mailer is None:
                 mailer = sender()
             outcome = _one(ctx, username, sub, mailer)
+        except Exception as error:  # noqa: BLE001 - one user's failure, whatever it is, must not stop the others
+            reason = " ".join(str(error).split())[:200] or type(error).__name__
+            audit.record(ctx.engine, "digest_failed", username, None, to=sub.email, reason=reason)
+            outcome = Outcome(username, FAILED, reason)
         finally:
             digests.release(ctx.engine, sub.user_id)  # after a success, sent() has released it already
         report.outcomes.append(outcome)

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from dashboard.ui import ids
+from digest import run
 from operational import audit, digests
 from queries import whatsnew
 from tests.digest.world import ADDRESSES, UNVERIFIED, DigestWorld, counted, html_of, text_of
@@ -203,3 +204,23 @@ def test_starttls_required_but_not_offered_fails_without_sending_in_clear(world:
     assert result.returncode == 1
     assert "does not offer STARTTLS" in result.stderr
     assert world.mail.mailbox.messages == []
+
+
+def test_an_unexpected_error_for_one_user_is_their_failure_alone(world: DigestWorld, monkeypatch) -> None:
+    real_count = run.count
+
+    def failing_for_ncl(conn, scope, since, rule):  # a fault in one user's counting, as a broken store would give
+        if scope.label == "North Central London CDOP":
+            raise RuntimeError("the deaths store could not be read\nsecond line")
+        return real_count(conn, scope, since, rule)
+
+    monkeypatch.setattr(run, "count", failing_for_ncl)
+    report = world.send()
+    assert report.exit_code == 1
+    assert [(o.username, o.detail) for o in report.failed] == [
+        ("ncl", "the deaths store could not be read second line")
+    ]
+    assert [m["To"] for m in world.mail.mailbox.messages] == [ADDRESSES["llr"]]
+    ncl = digests.get(world.engine, world.user_id("ncl"))
+    assert ncl.digest_mark == world.first_load and ncl.claimed_at is None
+    assert audit.recent(world.engine, event="digest_failed")[0]["username"] == "ncl"
