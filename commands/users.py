@@ -72,6 +72,8 @@ def users_add(
     accounts, engine = _accounts()
     codes = [_known_cdop(c) for c in cdops]
     address = _address(email) if email is not None else None
+    if address is None and every != "off":
+        fail("--every needs --email: the address the digest goes to")
     try:
         user = accounts.add_user(engine, username, _password(password_stdin), role, codes)
     except accounts.AccountError as error:

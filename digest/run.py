@@ -146,6 +146,8 @@ def send_due(
         finally:
             digests.release(ctx.engine, sub.user_id)  # after a success, sent() has released it already
         report.outcomes.append(outcome)
+    if only_user is not None and not report.outcomes:
+        report.outcomes.append(Outcome(only_user, SKIPPED, "no confirmed address, or the digest is off"))
     return report
 
 
