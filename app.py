@@ -4,9 +4,10 @@
     python app.py --dev                the same with Flask's development server and its reloader
     python app.py load PATH            load an NCMD-style extract (CSV or XLSX)
     python app.py demo [--scale K]     build a synthetic demo store
-    python app.py users ...            add, list, disable, grant or revoke users
+    python app.py users ...            add, list, disable, grant or revoke users; set their e-mail digest
     python app.py mapping ...          show, schedule or import changes to the trust-to-CDOP mapping
     python app.py reference import-ods refresh trusts and sites from NHS ODS etr.csv / ets.csv
+    python app.py digest send          send the e-mail digests that are due (for cron or a systemd timer)
     python app.py --help               everything else
 
 This file only assembles the command line: each group lives in ``commands/``.
@@ -20,6 +21,7 @@ from typing import Any
 import click
 
 from commands.data import demo, load
+from commands.digest import digest
 from commands.mapping import mapping
 from commands.reference import reference
 from commands.serve import run, serve_options
@@ -41,7 +43,7 @@ def cli(ctx: click.Context, host: str | None, port: int | None, dev: bool) -> No
         raise click.UsageError("--host, --port and --dev serve the dashboard: give them alone or after `run`")
 
 
-for command in (run, load, demo, users, mapping, reference):
+for command in (run, load, demo, users, mapping, reference, digest):
     cli.add_command(command)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parent
 REFERENCE_DIR = PROJECT_DIR / "data" / "reference"
 WEB_THREADS = 4  # threads in each web worker, unless WEB_THREADS says otherwise
+SMTP_PORTS = {"starttls": 587, "ssl": 465, "off": 25}  # each TLS mode's usual port, unless SMTP_PORT says
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,14 @@ class Settings:
     # threads in each (a thread, not a whole worker, waits on a slow client's download)
     web_workers: int = 1
     web_threads: int = 1
+    # the e-mail digest (digest/): the mail server, the sender, and the address links in mail point to
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: str = "starttls"  # starttls, ssl or off (off only to a loopback host)
+    mail_from: str | None = None
+    public_url: str | None = None
 
     def refusal(self, *, synthetic: bool) -> str | None:
         """Why the app must not serve a store (of synthetic or real deaths) with these settings, or None.
@@ -70,6 +80,9 @@ class Settings:
 
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
+    tls = (env.get("SMTP_TLS") or "starttls").strip().lower()
+    if tls not in SMTP_PORTS:
+        raise SystemExit(f"SMTP_TLS must be starttls, ssl or off, not {tls!r}")
     data_dir = Path(env.get("DATA_DIR", "") or PROJECT_DIR / "instance")
     return Settings(
         data_dir=data_dir.resolve(),
@@ -88,7 +101,36 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rate_limit_downloads=_int(env, "RATE_LIMIT_DOWNLOADS", 20, low=1),
         web_workers=_int(env, "WEB_WORKERS", cores() + 1, low=1),
         web_threads=_int(env, "WEB_THREADS", WEB_THREADS, low=1),
+        smtp_host=env.get("SMTP_HOST") or None,
+        smtp_port=_int(env, "SMTP_PORT", SMTP_PORTS.get(tls, 587), low=1),
+        smtp_user=env.get("SMTP_USER") or None,
+        smtp_password=env.get("SMTP_PASSWORD") or None,
+        smtp_tls=tls,
+        mail_from=env.get("MAIL_FROM") or None,
+        public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
     )
+
+
+def secret_key(settings: Settings) -> str:
+    """SECRET_KEY if set; else one generated once and kept in DATA_DIR (made
+    atomically, so workers starting together all end up with the same key).
+    The web app signs its cookies with it, and the e-mail digest its links."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / ".secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+        try:
+            os.link(draft, path)  # fails if another worker published first: theirs wins
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
 
 
 def cores() -> int:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from typing import Any
 
 import dash
@@ -21,7 +19,7 @@ from operational import tables as operational
 from queries.deaths_store import DeathsStore
 from queries.scope import cdops_in_force
 from queries.store import StoreUnavailable
-from settings import PROJECT_DIR, Settings
+from settings import PROJECT_DIR, Settings, secret_key
 
 INDEX = """<!DOCTYPE html>
 <html lang="en">
@@ -41,27 +39,6 @@ PRELOADS
 </html>"""
 
 
-def secret_key(settings: Settings) -> str:
-    """SECRET_KEY if set; else one generated once and kept in DATA_DIR (made
-    atomically, so workers starting together all end up with the same key)."""
-    if settings.secret_key:
-        return settings.secret_key
-    path = settings.data_dir / ".secret_key"
-    if not path.exists():
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-        draft = path.with_name(f".secret_key.{os.getpid()}")
-        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_hex(32))
-        try:
-            os.link(draft, path)  # fails if another worker published first: theirs wins
-        except FileExistsError:
-            pass
-        finally:
-            draft.unlink()
-    return path.read_text().strip()
-
-
 def create_app(settings: Settings) -> dash.Dash:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     fast_json.install()
@@ -79,7 +56,7 @@ def create_app(settings: Settings) -> dash.Dash:
     init_auth(server, svc)
     health.register(server, svc)
 
-    from dashboard import downloads, reference_page, shell
+    from dashboard import downloads, reference_page, shell, verify_address
     from dashboard.ui import filter_bar, grid_code
     from dashboard.views import VIEWS
 
@@ -102,6 +79,7 @@ def create_app(settings: Settings) -> dash.Dash:
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)
+    verify_address.register(server)
     reference_page.register(server)  # before init_security: its size limit must precede the CSRF check
     init_rate_limits(server, svc.engine, settings)  # after the routes it limits are registered
     init_security(server, app, settings)  # last: the CSP hashes every inline script registered above

@@ -3,11 +3,14 @@
 Shared by the indicator on every page, the "What's new" page and its CSV. The
 user is always the signed-in one (``view.user``); the period comes from the
 URL's ``since`` parameter and is cleaned here: ``last`` (since my last visit,
-the default), ``7d``, ``30d`` or a date (``YYYY-MM-DD``).
+the default), ``7d``, ``30d``, a date (``YYYY-MM-DD``) or a moment
+(``YYYY-MM-DDTHH:MM:SS[.ffffff]``, UTC: an e-mail digest's period, which starts
+at the load its previous digest counted up to).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,6 +25,7 @@ from queries import codes, flags, whatsnew
 LAST_VISIT = "last"
 WINDOWS = {"7d": 7, "30d": 30}
 CHOICES = {LAST_VISIT: "Since my last visit", "7d": "Last 7 days", "30d": "Last 30 days"}
+MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?")
 
 
 class BadSince(ValueError):
@@ -30,12 +34,15 @@ class BadSince(ValueError):
 
 @dataclass(frozen=True)
 class Since:
-    choice: str  # a key of CHOICES, or "date"
+    choice: str  # a key of CHOICES, "date" or "moment"
     day: date | None = None
+    moment: datetime | None = None  # "moment": deaths loaded after it (UTC)
 
     @property
     def param(self) -> str | None:
         """The value for the URL (None for the default)."""
+        if self.choice == "moment" and self.moment:
+            return self.moment.isoformat()
         if self.choice == "date" and self.day:
             return self.day.isoformat()
         return None if self.choice == LAST_VISIT else self.choice
@@ -45,6 +52,8 @@ def parse_since(raw: object, today: date) -> Since:
     """The user's choice of period, from untrusted input; BadSince with a one-line reason."""
     if raw is None or raw == "" or raw == LAST_VISIT:
         return Since(LAST_VISIT)
+    if isinstance(raw, str) and MOMENT.fullmatch(raw):
+        return _moment_since(raw, today)
     if not isinstance(raw, str) or len(raw) > 10:
         raise BadSince("Choose since your last visit, the last 7 or 30 days, or a date.")
     if raw in WINDOWS:
@@ -56,6 +65,17 @@ def parse_since(raw: object, today: date) -> Since:
     if not codes.EARLIEST_DEATH <= day <= today:
         raise BadSince(f"Choose a date between {long_date(codes.EARLIEST_DEATH)} and today.")
     return Since("date", day)
+
+
+def _moment_since(raw: str, today: date) -> Since:
+    """A digest's period: deaths loaded after a moment (UTC, as the digest's link gives it)."""
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadSince(f"{raw!r} is not a moment: use the form 2025-06-30T07:00:00.") from None
+    if not codes.EARLIEST_DEATH <= moment.date() <= today:
+        raise BadSince(f"Choose a moment between {long_date(codes.EARLIEST_DEATH)} and today.")
+    return Since("moment", moment.date(), moment)
 
 
 def requested_since(view: View) -> Since:
@@ -86,6 +106,8 @@ def cutoff(view: View, since: Since) -> datetime:
         return user_mark(view)
     if since.choice in WINDOWS:
         return now() - timedelta(days=WINDOWS[since.choice])
+    if since.choice == "moment" and since.moment is not None:
+        return since.moment
     assert since.day is not None
     return datetime.combine(since.day, datetime.min.time())
 
@@ -95,6 +117,8 @@ def describe(since: Since, mark: datetime) -> str:
         return f"since your last visit (deaths loaded after {mark:%d %B %Y, %H:%M} UTC)"
     if since.choice in WINDOWS:
         return f"in the last {WINDOWS[since.choice]} days"
+    if since.choice == "moment" and since.moment is not None:
+        return f"after {since.moment:%d %B %Y, %H:%M} UTC (your e-mail digest's period)"
     assert since.day is not None
     return f"since {long_date(since.day)}"
 

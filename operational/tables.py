@@ -1,5 +1,5 @@
-"""The operational store: users, their CDOP grants, "last visit" marks, the audit log and the
-trust-to-CDOP mapping's history.
+"""The operational store: users, their CDOP grants, "last visit" marks, the audit log, the
+trust-to-CDOP mapping's history and the e-mail digest's subscriptions.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
 by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
@@ -147,6 +147,26 @@ mapping_footprint = Table(
     Column("valid_to", Date),
     Column("added_by", Integer, ForeignKey("mapping_revisions.id"), nullable=False),
     Column("retired_by", Integer, ForeignKey("mapping_revisions.id"), index=True),
+)
+
+# Each user's e-mail digest (digest/): where it goes, whether that address is
+# verified, how often, and the user's own digest mark. A table of its own, keyed
+# by user, so the users table is untouched and a user's digest goes with them.
+digest_subscriptions = Table(
+    "digest_subscriptions",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("email", String(254)),
+    Column("verified_at", DateTime),  # UTC; None until the current address's link is followed
+    Column("link_sent_at", DateTime),  # UTC, the latest verification link sent (resends are spaced)
+    Column("frequency", String(10), nullable=False),  # off, daily or weekly
+    Column("when_empty", Boolean, nullable=False, default=False),  # weekly even when nothing is new
+    # deaths that entered the deaths store after this moment (a load's finish time, UTC) are
+    # not yet digested; moved only once the mail server accepted the digest that counted them
+    Column("digest_mark", DateTime),
+    Column("last_sent_at", DateTime),  # UTC, when the latest digest was accepted
+    Column("claimed_at", DateTime),  # UTC, a run sending this user's digest now (two runs never both send)
+    Column("updated_at", DateTime, nullable=False),
 )
 
 # Counters of the per-user request limits (operational.limit_store), shared by

@@ -101,3 +101,14 @@ def make_app(settings: Settings):
     app = create_app(settings)
     app.server.config["TESTING"] = True
     return app
+
+
+@pytest.fixture
+def mail_server():
+    """A real SMTP server on a free loopback port for one test, stopped by it."""
+    from tests.mail_server import MailServer
+
+    server = MailServer()
+    server.start()
+    yield server
+    server.stop()

@@ -157,6 +157,16 @@ USERS_CDOP = "users-cdop"
 USERS_ROLE = "users-role"
 USERS_GO = "users-go"
 USERS_RESULT = "users-result"
+USERS_EMAIL = "users-email"
+USERS_DIGEST = "users-digest"
+
+# my settings (the signed-in user's own e-mail digest)
+SETTINGS_EMAIL = "settings-email"
+SETTINGS_FREQUENCY = "settings-frequency"
+SETTINGS_SAVE = "settings-save"
+SETTINGS_RESEND = "settings-resend"
+SETTINGS_STATUS = "settings-status"
+SETTINGS_RESULT = "settings-result"
 
 # data loads (admins)
 LOADS_TABLE = "loads-table"

@@ -9,15 +9,18 @@ from typing import Any
 
 import polars as pl
 from dash import Input, Output, State, dcc, html
-from flask import request
+from flask import current_app, request
 
 from dashboard.auth.admin_gate import admin_callback
 from dashboard.callbacks import Callbacks
 from dashboard.context import services, signed_in_user
 from dashboard.ui import ids
 from dashboard.ui.components import notice, table
-from operational import accounts, audit
+from dashboard.views.my_settings import MAX_ADDRESS_INPUT
+from digest import subscribe
+from operational import accounts, audit, digests
 from operational.accounts import AccountError, User
+from operational.digests import DigestSettingsError, Subscription
 
 callbacks = Callbacks()
 PATH = "/admin/users"
@@ -32,6 +35,7 @@ ACTIONS = {
     "grant": "Grant a CDOP",
     "revoke": "Revoke a CDOP",
     "role": "Set the role",
+    "digest": "Set their e-mail digest (a new address gets a link to confirm it)",
 }
 ROLES = {"cdop": "CDOP user (sees their CDOPs' footprints)", "admin": "NCMD administrator (all England)"}
 
@@ -68,6 +72,20 @@ def layout(**_query: Any) -> html.Div:
                             ),
                             _input("Username", ids.USERS_NAME, "2-64 lower-case letters, digits, '.', '_' or '-'."),
                             _input("CDOP code", ids.USERS_CDOP, "Create (a CDOP user), grant or revoke."),
+                            _input("E-mail address", ids.USERS_EMAIL, "Their digest: empty for none."),
+                            html.Div(
+                                className="field",
+                                children=[
+                                    html.Label("E-mail digest", htmlFor=ids.USERS_DIGEST),
+                                    dcc.Dropdown(
+                                        id=ids.USERS_DIGEST,
+                                        options=[{"label": v, "value": k} for k, v in subscribe.CHOICE_LABELS.items()],
+                                        value="off",
+                                        clearable=False,
+                                        className="filter-select",
+                                    ),
+                                ],
+                            ),
                             html.Div(
                                 className="field",
                                 children=[
@@ -103,7 +121,8 @@ def _input(label: str, component_id: str, hint: str) -> html.Div:
     )
 
 
-def users_frame(users: list[User], last: dict[int, Any]) -> pl.DataFrame:
+def users_frame(users: list[User], last: dict[int, Any], subs: dict[int, Subscription] | None = None) -> pl.DataFrame:
+    subs = subs or {}
     return pl.DataFrame(
         {
             "username": [u.username for u in users],
@@ -116,8 +135,9 @@ def users_frame(users: list[User], last: dict[int, Any]) -> pl.DataFrame:
                 for u in users
             ],
             "last_login": [last[u.id].strftime("%Y-%m-%d %H:%M") if u.id in last else "never" for u in users],
+            "digest": [subs[u.id].describe() if u.id in subs else "off (no address)" for u in users],
         },
-        schema={c: pl.String for c in ("username", "role", "cdops", "state", "last_login")},
+        schema={c: pl.String for c in ("username", "role", "cdops", "state", "last_login", "digest")},
     )
 
 
@@ -130,14 +150,32 @@ def _listing() -> Any:
         ("cdops", "CDOPs"),
         ("state", "State"),
         ("last_login", "Latest sign-in (UTC)"),
+        ("digest", "E-mail digest"),
     ]
-    return table(users_frame(users, accounts.last_logins(engine)), columns, "Users", numeric=(), limit=1000)
+    frame = users_frame(users, accounts.last_logins(engine), digests.all_by_user(engine))
+    return table(frame, columns, "Users", numeric=(), limit=1000)
 
 
 @callbacks(Output(ids.USERS_TABLE, "children"), Input(ids.USERS_RESULT, "children"))
 @admin_callback(PATH)
 def listing(_result: Any) -> Any:
     return _listing()
+
+
+def _set_digest(admin: User, username: str, email: Any, every: Any) -> Any:
+    """An administrator sets a user's digest: the same save (and link) as the user's own settings page."""
+    svc = services()
+    user = accounts.get_user_by_name(svc.engine, username) if username else None
+    if user is None:
+        return notice(f"Nothing was changed: no user {username or '(blank)'!r}.", "error")
+    if isinstance(email, str) and len(email) > MAX_ADDRESS_INPUT:
+        return notice("Nothing was changed: that is not an e-mail address this app can send to.", "error")
+    key = current_app.config["SECRET_KEY"]
+    try:
+        saved = subscribe.save(svc.settings, svc.engine, key, user, email, every, admin.username, request.remote_addr)
+    except DigestSettingsError as error:
+        return notice(f"Nothing was changed: {error}.", "error")
+    return notice(f"{user.username}: {saved.describe()}", "error" if saved.link_problem else "success")
 
 
 def _known_cdop(code: str) -> str:
@@ -159,10 +197,12 @@ def _known_cdop(code: str) -> str:
     State(ids.USERS_NAME, "value"),
     State(ids.USERS_CDOP, "value"),
     State(ids.USERS_ROLE, "value"),
+    State(ids.USERS_EMAIL, "value"),
+    State(ids.USERS_DIGEST, "value"),
     prevent_initial_call=True,
 )
 @admin_callback(PATH)
-def change(_clicks: Any, action: Any, username: Any, cdop: Any, role: Any) -> Any:
+def change(_clicks: Any, action: Any, username: Any, cdop: Any, role: Any, email: Any, every: Any) -> Any:
     admin = signed_in_user()
     engine = services().engine
     name = username.strip().lower()[:64] if isinstance(username, str) else ""
@@ -170,6 +210,8 @@ def change(_clicks: Any, action: Any, username: Any, cdop: Any, role: Any) -> An
     role = role if isinstance(role, str) and role in ROLES else ""
     if not isinstance(action, str) or action not in ACTIONS:
         return notice("Choose what to do.", "error")
+    if action == "digest":
+        return _set_digest(admin, name, email, every)
     shown_once = None
     try:
         if name == admin.username and action in ("disable", "role", "reset"):

@@ -34,6 +34,11 @@ EVENTS = {
     "forbidden": "Refused access",
     "rate_limited": "Paused for too many requests",
     "admin_action": "Administrator actions",
+    "digest_sent": "E-mail digests sent",
+    "digest_failed": "E-mail digests that failed",
+    "digest_settings": "Own e-mail digest settings changed",
+    "digest_link_sent": "Digest address links sent",
+    "digest_verified": "Digest addresses confirmed",
 }
 
 

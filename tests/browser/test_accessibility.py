@@ -75,6 +75,7 @@ STATES = [
     ("cases grid", "/cases", ".ag-row", None),
     ("about", "/about", "#about-facts p", None),
     ("what's new, last 30 days", "/new?since=30d", ".whatsnew-group table", None),
+    ("my settings", "/settings", "#settings-email", None),
 ]
 
 

@@ -30,6 +30,7 @@ PAGES = [
     ("cases", "/cases", ".ag-row"),
     ("about", "/about", "#about-facts p"),
     ("whatsnew", "/new", "#whatsnew-attention li"),
+    ("my settings", "/settings", "#settings-email"),
 ]
 
 

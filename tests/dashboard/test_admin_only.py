@@ -46,6 +46,8 @@ REPORT_CALLBACKS = {
     "cases.rows",
     "cases.refresh",
     "about.facts",
+    "my_settings.save",  # the signed-in user's own digest settings (tests/digest/test_settings_page.py)
+    "my_settings.resend",
 }
 # Routes (by endpoint) that are not administrators-only: the sign-in pages, Dash's own
 # routes, static files, the health check and the report's downloads.
@@ -59,6 +61,8 @@ REPORT_ROUTES = {
     "auth.logout",
     "health",
     "download",
+    "verify_form",  # following a digest address's link: the signed-in user's own (tests/digest/test_settings_page.py)
+    "verify",
     "/",
     "/<path:path>",
     "/_dash-layout",
