@@ -18,13 +18,32 @@ GRAPH_CONFIG = {
 }
 
 
+def colour_key(colours: dict[str, str], labels: dict[str, str]) -> html.Ul:
+    """A chart's colours named in the page, not in the figure: drawn once with the page, never again
+    on a filter change. Every colour of ``colours``, in order, with its label."""
+    return html.Ul(
+        className="colour-key",
+        **{"aria-label": "Colours of the chart"},
+        children=[
+            html.Li([html.Span(className="swatch", style={"backgroundColor": colour}), labels[code]])
+            for code, colour in colours.items()
+        ],
+    )
+
+
 def chart_card(
-    name: str, heading: str, *, clickable: bool = False, wide: bool = False, hint: str | None = None
+    name: str,
+    heading: str,
+    *,
+    clickable: bool = False,
+    wide: bool = False,
+    hint: str | None = None,
+    key: html.Ul | None = None,
 ) -> html.Section:
     """A titled chart with a text summary (its text alternative) and a CSV link.
     The callback fills the title (it says what is counted, and when), the figure,
     and the notes below it: the summary and the download address (``card_values``). ``hint``
-    says what a click on it does."""
+    says what a click on it does; ``key`` names its colours (``colour_key``)."""
     return html.Section(
         className="card wide" if wide else "card",
         **{"aria-labelledby": ids.part(name, "title")},
@@ -33,6 +52,7 @@ def chart_card(
             html.P(className="hint", children=hint or "Select a bar to filter every view by it.")
             if clickable or hint
             else None,
+            key,
             # no dcc.Loading around it: Dash marks the graph itself while its figure is on the way
             # (data-dash-is-loading), and the style sheet shows a spinner from that after 400 ms;
             # a dcc.Loading re-reads the whole store's change log on every update Dash makes.

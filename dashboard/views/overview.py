@@ -17,6 +17,7 @@ from dashboard.ui.components import (
     card_outputs,
     card_values,
     chart_card,
+    colour_key,
     tile,
     tile_outputs,
     tile_slots,
@@ -24,7 +25,7 @@ from dashboard.ui.components import (
 )
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import chart_limit_note, number, period_label, share
-from queries import report
+from queries import codes, report
 
 callbacks = Callbacks()
 PATH = "/"
@@ -55,6 +56,7 @@ def layout(**_query: Any) -> html.Div:
                         "Deaths in hospital by trust and place in hospital",
                         clickable=True,
                         wide=True,
+                        key=colour_key(figures.PLACE_COLOURS, codes.PLACES_IN_HOSPITAL),
                     ),
                     chart_card(ids.OVERVIEW_AGE, "Deaths in hospital by age group", clickable=True),
                     chart_card(ids.OVERVIEW_PLACE, "Deaths by place in hospital", clickable=True),
@@ -217,7 +219,7 @@ def refresh(search: Any, *states: Any) -> tuple[Any, ...]:
         }
         figs = (
             figures.stacked_horizontal(
-                trust_place, "trust_name", "trust_code", "place", "place_label", figures.PLACE_COLOURS
+                trust_place, "trust_name", "trust_code", "place", "place_label", figures.PLACE_COLOURS, legend=False
             ),
             figures.column_bars(ages, "age_group_label", "age_group", colours=figures.AGE_COLOURS),
             figures.horizontal_bars(places, "place_label", "place"),

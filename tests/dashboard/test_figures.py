@@ -81,3 +81,30 @@ def test_heatmap_writes_the_count_in_each_cell() -> None:
 def test_no_deaths_gives_a_message_not_an_empty_chart(builder) -> None:
     figure = valid(builder(BY_TRUST.head(0)))
     assert figure.layout.annotations[0].text.startswith("No deaths")
+
+
+def test_the_overview_names_its_trust_charts_colours_in_the_page_not_in_the_figure() -> None:
+    from dashboard.ui import ids
+    from dashboard.ui.components import colour_key
+    from dashboard.views import overview
+    from queries import codes
+
+    key = colour_key(figures.PLACE_COLOURS, codes.PLACES_IN_HOSPITAL)
+    assert [item.children[1] for item in key.children] == [codes.PLACES_IN_HOSPITAL[c] for c in figures.PLACE_COLOURS]
+    assert [item.children[0].style["backgroundColor"] for item in key.children] == list(figures.PLACE_COLOURS.values())
+    cards = [card for card in overview.layout().children[-1].children if card.to_plotly_json()["type"] == "Section"]
+    (trust_card,) = [card for card in cards if any(getattr(c, "id", None) == ids.OVERVIEW_TRUST for c in card.children)]
+    assert any(getattr(c, "className", None) == "colour-key" for c in trust_card.children)
+    frame = pl.DataFrame(
+        {
+            "trust_name": ["A", "A"],
+            "trust_code": ["X", "X"],
+            "place": ["nicu", "ed"],
+            "place_label": ["N", "E"],
+            "deaths": [3, 2],
+        }
+    )
+    figure = figures.stacked_horizontal(
+        frame, "trust_name", "trust_code", "place", "place_label", figures.PLACE_COLOURS, legend=False
+    )
+    assert figure["layout"]["showlegend"] is False
