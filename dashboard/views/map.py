@@ -13,19 +13,17 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, ctx, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, mapping_in_force, opened_view, services
-from dashboard.ui import ids
+from dashboard.ui import ids, toggles
 from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import chart_card, table
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.map_figure import Hospital, MapData, hospitals_from, map_figure, site_points
 from dashboard.ui.text import number, period_label, share
 from dashboard.urlstate import first
-from dashboard.views.trends import pressed_states, toggle_group
 from queries import codes, report
 from queries.geography import ATTRIBUTION, Line, geography
 
@@ -55,7 +53,7 @@ def layout(lines: str = DEFAULT_LINES, **_query: Any) -> html.Div:
             html.Div(
                 className="controls",
                 children=[
-                    toggle_group(
+                    toggles.toggle_group(
                         "Lines from home to hospital for at least (deaths)",
                         LINE_BUTTONS,
                         LINE_CHOICES,
@@ -191,7 +189,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             outside_list(by_area),
             hospitals_section(view, hospitals, period),
             areas_section(view, areas_frame, period),
-            *pressed_states(LINE_CHOICES, lines),
+            *toggles.pressed_states(LINE_CHOICES, lines),
         )
 
 
@@ -273,24 +271,18 @@ def csv_links(name: str, view: View, what: str) -> list[html.P]:
     ]
 
 
+LINES = toggles.Choice("lines", LINE_BUTTONS, DEFAULT_LINES)
+
+
 @callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
-    *(Input(button, "n_clicks") for button in LINE_BUTTONS.values()),
+    *toggles.button_inputs([LINES]),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
 def choose_lines(*values: Any) -> str:
     """A pressed threshold goes into the URL (so the view can be bookmarked)."""
-    search = values[-1]
-    by_button = {button: key for key, button in LINE_BUTTONS.items()}
-    if ctx.triggered_id not in by_button or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    chosen = by_button[ctx.triggered_id]
-    with opened_view(search) as view:
-        query = view.query(lines=None if chosen == DEFAULT_LINES else chosen)
-    if query == (search or ""):
-        raise PreventUpdate
-    return query
+    return toggles.chosen_query(values[-1], [LINES])
 
 
 # a click on a hospital filters every view by it; on an area, by where the children lived

@@ -6,8 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, ctx, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, html
 
 from dashboard import review_tables as tables
 from dashboard.callbacks import Callbacks
@@ -17,7 +16,7 @@ from dashboard.ui.clicks import download_href
 from dashboard.ui.components import card_outputs, card_values, chart_card, table
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import long_date, number, period_label
-from dashboard.views.trends import pressed_states, toggle_group
+from dashboard.ui.toggles import Choice, button_inputs, chosen_query, pressed_states, toggle_group
 from queries.intervals import MIN_DENOMINATOR
 
 callbacks = Callbacks()
@@ -357,24 +356,18 @@ def pooled_summary(window: tables.Window | None) -> str:
     return f"Changes are against {window.previous_label}, a window of the same length."
 
 
+CHOICES = (
+    Choice("by", BY_BUTTONS, tables.DEFAULT_BY),
+    Choice("window", WINDOW_BUTTONS, tables.DEFAULT_WINDOW),
+)
+
+
 @callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
-    *(Input(button, "n_clicks") for button in (*BY_BUTTONS.values(), *WINDOW_BUTTONS.values())),
+    *button_inputs(CHOICES),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
 def remember_choice(*values: Any) -> str:
     """A pressed button changes the breakdown or the window; both live in the URL."""
-    search = values[-1]
-    by_button = {button: ("by", key) for key, button in BY_BUTTONS.items()}
-    by_button.update({button: ("window", key) for key, button in WINDOW_BUTTONS.items()})
-    if ctx.triggered_id not in by_button or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    with opened_view(search) as view:
-        chosen = {"by": tables.by_param(view), "window": tables.window_length_param(view)}
-        kind, key = by_button[ctx.triggered_id]
-        chosen[kind] = None if key in (tables.DEFAULT_BY, tables.DEFAULT_WINDOW) else key
-        query = view.query(**chosen)
-    if query == (search or ""):
-        raise PreventUpdate
-    return query
+    return chosen_query(values[-1], CHOICES)

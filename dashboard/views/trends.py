@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-from dash import Input, Output, State, ctx, html
-from dash.exceptions import PreventUpdate
+from dash import Input, Output, State, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
-from dashboard.ui import figures, ids
+from dashboard.ui import figures, ids, toggles
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import chart_card, table
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
@@ -43,30 +42,6 @@ GRAIN_BUTTONS = {key: f"{ids.TREND_GRAIN}-{key}" for key in GRAINS}
 SPLIT_BUTTONS = {key: f"{ids.TREND_SPLIT}-{key.replace('_', '-')}" for key in SPLITS}
 
 
-def toggle_group(legend: str, buttons: dict[str, str], labels: dict[str, str], chosen: str) -> html.Div:
-    """A row of toggle buttons (aria-pressed), one pressed: plain buttons are
-    announced and operated properly by every screen reader and keyboard."""
-    return html.Div(
-        role="group",
-        className="toggles",
-        **{"aria-labelledby": f"{next(iter(buttons.values()))}-legend"},
-        children=[
-            html.Span(legend, id=f"{next(iter(buttons.values()))}-legend", className="toggles-legend"),
-            *(
-                html.Button(
-                    labels[key],
-                    id=button_id,
-                    n_clicks=0,
-                    type="button",
-                    className="toggle pressed" if key == chosen else "toggle",
-                    **{"aria-pressed": "true" if key == chosen else "false"},
-                )
-                for key, button_id in buttons.items()
-            ),
-        ],
-    )
-
-
 def layout(grain: str = DEFAULT_GRAIN, split: str = DEFAULT_SPLIT, **_query: Any) -> html.Div:
     grain = grain if grain in GRAINS else DEFAULT_GRAIN
     split = split if split in SPLITS else DEFAULT_SPLIT
@@ -76,19 +51,14 @@ def layout(grain: str = DEFAULT_GRAIN, split: str = DEFAULT_SPLIT, **_query: Any
             html.Div(
                 className="controls",
                 children=[
-                    toggle_group("Count deaths by", GRAIN_BUTTONS, GRAINS, grain),
-                    toggle_group("Split by", SPLIT_BUTTONS, SPLITS, split),
+                    toggles.toggle_group("Count deaths by", GRAIN_BUTTONS, GRAINS, grain),
+                    toggles.toggle_group("Split by", SPLIT_BUTTONS, SPLITS, split),
                 ],
             ),
             chart_card(ids.TREND_CHART, "Deaths in hospital over time", wide=True),
             html.Div(id=ids.part(ids.TREND_CHART, "table"), className="card"),
         ]
     )
-
-
-def pressed_states(keys: dict[str, str], chosen: str) -> list[str]:
-    """(aria-pressed, className) for each button of a toggle group, flattened."""
-    return [value for key in keys for value in (("true", "toggle pressed") if key == chosen else ("false", "toggle"))]
 
 
 def period_table(frame: pl.DataFrame, split_label: str | None) -> pl.DataFrame:
@@ -142,7 +112,7 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
             limit=400,
         )
         figure = figures.trend(frame, split, split_label, bars=split is None and grain != "month")
-        pressed = [*pressed_states(GRAINS, grain), *pressed_states(SPLITS, split or DEFAULT_SPLIT)]
+        pressed = [*toggles.pressed_states(GRAINS, grain), *toggles.pressed_states(SPLITS, split or DEFAULT_SPLIT)]
         return (
             title,
             figure,
@@ -153,29 +123,19 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         )
 
 
+CHOICES = (
+    toggles.Choice("grain", GRAIN_BUTTONS, DEFAULT_GRAIN),
+    toggles.Choice("split", SPLIT_BUTTONS, DEFAULT_SPLIT),
+)
+
+
 @callbacks(
     Output(ids.URL, "search", allow_duplicate=True),
-    *(Input(button, "n_clicks") for button in (*GRAIN_BUTTONS.values(), *SPLIT_BUTTONS.values())),
+    *toggles.button_inputs(CHOICES),
     State(ids.URL, "search"),
     prevent_initial_call=True,
 )
 def remember_choice(*values: Any) -> str:
     """A pressed button changes the grain or the split; both live in the URL,
     so the view can be bookmarked."""
-    search = values[-1]
-    pressed = ctx.triggered_id
-    by_button = {button: ("grain", key) for key, button in GRAIN_BUTTONS.items()}
-    by_button.update({button: ("split", key) for key, button in SPLIT_BUTTONS.items()})
-    if pressed not in by_button or not ctx.triggered[0].get("value"):
-        raise PreventUpdate
-    with opened_view(search) as view:
-        grain = first(view.params, "grain") or DEFAULT_GRAIN
-        split = first(view.params, "split") or DEFAULT_SPLIT
-        kind, key = by_button[pressed]
-        grain, split = (key, split) if kind == "grain" else (grain, key)
-        query = view.query(
-            grain=None if grain == DEFAULT_GRAIN else grain, split=None if split == DEFAULT_SPLIT else split
-        )
-    if query == (search or ""):
-        raise PreventUpdate
-    return query
+    return toggles.chosen_query(values[-1], CHOICES)

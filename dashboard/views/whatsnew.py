@@ -20,7 +20,7 @@ from dashboard.ui.clicks import download_href
 from dashboard.ui.components import table
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
 from dashboard.ui.text import long_date, number
-from dashboard.views.trends import pressed_states, toggle_group
+from dashboard.ui.toggles import pressed_states, toggle_group
 from operational import audit, visits
 from queries import whatsnew
 
