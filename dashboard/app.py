@@ -80,6 +80,7 @@ def create_app(settings: Settings) -> dash.Dash:
     health.register(server, svc)
 
     from dashboard import downloads, reference_page, shell
+    from dashboard.pack import route as pack_route
     from dashboard.ui import filter_bar, grid_code
     from dashboard.views import VIEWS
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings) -> dash.Dash:
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)
+    pack_route.register(server)
     reference_page.register(server)  # before init_security: its size limit must precede the CSRF check
     init_rate_limits(server, svc.engine, settings)  # after the routes it limits are registered
     init_security(server, app, settings)  # last: the CSP hashes every inline script registered above

@@ -10,6 +10,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
+from dashboard.pack.spec import PackTable, Params
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import chart_card, table
@@ -38,6 +39,20 @@ SPLIT_LABELS = {
 }
 DEFAULT_GRAIN, DEFAULT_SPLIT = "quarter", "none"
 
+
+def _split(params: Params) -> str | None:
+    return SPLIT_LABELS.get(first(params, "split") or "")
+
+
+def _chart(params: Params) -> str:
+    """As on screen: bars for one series by quarter or year, lines otherwise."""
+    return (
+        "column" if _split(params) is None and first(params, "grain") in (None, "quarter", "financial_year") else "line"
+    )
+
+
+# its table in the panel pack (dashboard.pack): the CSV of the chart, by the page's grain and split
+PACK = (PackTable("trend", "Deaths in hospital over time", "period", _split, _chart),)
 
 GRAIN_BUTTONS = {key: f"{ids.TREND_GRAIN}-{key}" for key in GRAINS}
 SPLIT_BUTTONS = {key: f"{ids.TREND_SPLIT}-{key.replace('_', '-')}" for key in SPLITS}
