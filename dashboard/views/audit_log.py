@@ -34,6 +34,7 @@ EVENTS = {
     "forbidden": "Refused access",
     "rate_limited": "Paused for too many requests",
     "admin_action": "Administrator actions",
+    "saved_view": "Saved views (saved, opened, renamed, deleted, offered)",
 }
 
 
