@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from tests.browser.conftest import SCREENSHOTS, Session
+from tests.browser.conftest import SCREENSHOTS, Session, screenshot
 from tests.browser.test_flows import PAGES
 
 REPORT_PAGES = [page for page in PAGES if page[0] in ("overview", "trusts", "reviewing", "trends", "map")]
@@ -28,6 +28,12 @@ def printed(session: Session) -> list[str]:
     pdf = session.page.pdf(prefer_css_page_size=True, print_background=True)
     if os.environ.get("UPDATE_SCREENSHOTS") and session.page.url.split("?")[0].endswith("/"):
         (SCREENSHOTS / "overview-print.pdf").write_bytes(pdf)
+        # and a picture of it: the page in print media, as wide as A4 landscape's printable width
+        session.page.emulate_media(media="print")
+        session.page.set_viewport_size({"width": 1040, "height": 700})
+        session.page.screenshot(path=SCREENSHOTS / "overview-print.png", full_page=True)
+        session.page.emulate_media(media="screen")
+        session.page.set_viewport_size({"width": 1280, "height": 900})
     reader = PdfReader(io.BytesIO(pdf))
     box = reader.pages[0].mediabox
     assert float(box.width) > float(box.height)  # landscape
@@ -116,3 +122,22 @@ def test_a_user_saves_a_view_and_opens_it_later(session: Session) -> None:
     assert page.url.endswith("/trends?grain=month&fy=2023&age=0-27d")
     assert "2023/24; Age: 0-27 days" in page.inner_text("#filter-summary")
     assert session.console_errors == []
+
+
+def test_a_cdop_users_pack_read_back_shows_its_cover_and_charts(session: Session) -> None:
+    """The README's pictures: a CDOP's pack of every page for 2024/25, for publication, read back
+    with openpyxl and drawn from its cells (tests/pack_preview.py), not rendered by Excel."""
+    from tests.pack_preview import charts, sheet_html
+
+    session.sign_in("ncl")
+    response = session.page.request.get(f"{session.base}/download/pack.xlsx?pages=all&suppress=1&fy=2024")
+    assert response.status == 200
+    book = openpyxl.load_workbook(io.BytesIO(response.body()))
+    for name, picture in (("Cover", "pack-cover"), ("4. by-place", "pack-sheet")):
+        session.page.set_content(sheet_html(book, name))
+        text = session.page.inner_text("body")
+        assert "North Central London CDOP" in text and "2024/25" in text
+        screenshot(session.page, picture)
+    (chart,) = charts(book, "4. by-place")
+    assert chart.kind == "bar" and chart.categories[0] == "Neonatal intensive care unit (level 3)"
+    assert session.page.locator("svg rect").count() == len(chart.categories) + 1  # a bar each, and the legend's

@@ -13,7 +13,7 @@ import pytest
 
 from dashboard.downloads import HIDDEN
 from dashboard.pack.spec import PackTable
-from dashboard.pack.tables import CountedTable, report_pages
+from dashboard.pack.tables import CountedTable, header, report_pages
 from dashboard.pack.workbook import Cover, write
 from operational import audit
 from tests.conftest import signed_in
@@ -160,3 +160,22 @@ def test_pivoted_sheets_add_no_totals() -> None:
     columns, rows, names = _pivot(frame, "place_label")
     assert columns == ("site_name", "x", "y") and names == ("x", "y")
     assert rows == [("A", "[c]", 7), ("B", 9, 0)]
+
+
+def test_every_chart_draws_its_own_table(dash_app) -> None:
+    """Read back with openpyxl: each chart's categories and series are the cells of the table beside it."""
+    from tests.pack_preview import charts
+
+    book = workbook(signed_in(dash_app, "ncl").get("/download/pack.xlsx?pages=all&fy=2024"))
+    drawn = 0
+    for (_, spec), name in zip(every_table(), book.sheetnames[1:], strict=True):
+        rows = table_rows(book[name])
+        for chart in charts(book, name):
+            drawn += 1
+            assert chart.title == book[name]["A1"].value
+            column = {header: [row[i] for row in rows[1:]] for i, header in enumerate(rows[0])}
+            assert chart.categories == [str(v) for v in column[header(spec.category)]], spec.download
+            for series_name, values in chart.series:
+                assert values == column[series_name], (spec.download, series_name)
+            assert chart.stacked == (len(chart.series) > 1 and chart.kind != "line")
+    assert drawn == 13
