@@ -1,7 +1,7 @@
 /* The page tools: the panel pack's links, the print button, and the printed page's header and footer.
  *
  * A pack link is a plain <a>: just before it can be used (pointer over it, focus, any click) its
- * href gets the page's path and query, and suppress=1 when "For publication" is ticked; the server
+ * href gets the page's path and query (and suppress=1 for the publication copy); the server
  * cleans that query like any other. The print button prints; before printing, the page's header
  * (footprint and period, from the filter bar's summary) and footer (the data's as-at date) are put
  * into the @page margin boxes through the CSS object model (no inline style: the CSP allows none).
@@ -17,8 +17,7 @@
     params.delete("suppress");
     if (link.getAttribute("data-pack") === "all") { params.set("pages", "all"); }
     params.set("page", window.location.pathname);
-    var box = document.querySelector("#pack-suppress input[type=checkbox]");
-    if (box && box.checked) { params.set("suppress", "1"); }
+    if (link.getAttribute("data-suppress") === "1") { params.set("suppress", "1"); }
     return "/download/pack.xlsx?" + params.toString();
   }
   function refresh(event) {

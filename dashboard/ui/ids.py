@@ -159,7 +159,6 @@ REFERENCE_SUMMARY = "reference-summary"
 PAGE_TOOLS = "page-tools"
 AS_AT = "as-at"  # the footer's "Data as at", printed at the foot of each page
 PACK_LINKS = "pack-links"
-PACK_SUPPRESS = "pack-suppress"
 SAVED_PANEL = "saved-panel"
 SAVED_NAME = "saved-name"
 SAVED_SAVE = "saved-save"

@@ -1,13 +1,13 @@
 """The tools under the filter bar of a report page: its panel pack (Excel), print, saved views.
 
 The pack links are plain links: ``assets/page-tools.js`` gives each, just before it is used, the
-page's path and query (and ``suppress=1`` when the box is ticked), as the navigation's links get
+page's path and query (and ``suppress=1`` for the publication copy), as the navigation's links get
 theirs; the server cleans that query like any other (``dashboard.pack.route``).
 """
 
 from __future__ import annotations
 
-from dash import dcc, html
+from dash import html
 
 from dashboard.pack.route import PACK_PATH
 from dashboard.ui import ids
@@ -38,11 +38,11 @@ def page_tools(*, hidden: bool, has_pack: bool, admin: bool) -> html.Section:
                         className="button secondary",
                         **{"data-pack": "all"},
                     ),
-                    dcc.Checklist(
-                        id=ids.PACK_SUPPRESS,
-                        options=[{"label": " For publication: hide small numbers as [c]", "value": "1"}],
-                        value=[],
-                        className="pack-suppress",
+                    html.A(
+                        "Every page for publication, small numbers hidden (Excel)",
+                        href=f"{PACK_PATH}?pages=all&suppress=1",
+                        className="button secondary",
+                        **{"data-pack": "all", "data-suppress": "1"},
                     ),
                 ],
             ),

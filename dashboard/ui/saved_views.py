@@ -37,53 +37,41 @@ def panel(*, admin: bool) -> html.Details:
                 className="saved-body",
                 children=[
                     html.Div(id=ids.SAVED_LISTING, className="saved-listing"),
-                    html.Div(
-                        className="field",
-                        children=[
-                            html.Label("Name", htmlFor=ids.SAVED_NAME),
-                            dcc.Input(id=ids.SAVED_NAME, type="text", maxLength=saved_views.NAME_LIMIT, value=""),
-                        ],
+                    _field(
+                        "Name", dcc.Input(id=ids.SAVED_NAME, type="text", maxLength=saved_views.NAME_LIMIT, value="")
                     ),
-                    html.Button("Save this view", id=ids.SAVED_SAVE, n_clicks=0, type="button", className="button"),
-                    html.Div(
-                        className="field",
-                        children=[
-                            html.Label("One of your views", htmlFor=ids.SAVED_LIST),
-                            dcc.Dropdown(
-                                id=ids.SAVED_LIST, options=[], placeholder="Choose", className="filter-select"
-                            ),
-                        ],
-                    ),
-                    html.Button(
-                        "Rename it to the name above",
-                        id=ids.SAVED_RENAME,
-                        n_clicks=0,
-                        type="button",
-                        className="button secondary",
-                    ),
-                    html.Button(
-                        "Delete it", id=ids.SAVED_DELETE, n_clicks=0, type="button", className="button secondary"
-                    ),
+                    _button("Save this view", ids.SAVED_SAVE, "button"),
+                    _field("One of your views", _chooser(ids.SAVED_LIST, "Choose")),
+                    _button("Rename it to the name above", ids.SAVED_RENAME),
+                    _button("Delete it", ids.SAVED_DELETE),
                     # present for everyone (a callback needs its states), shown and honoured for administrators only
-                    html.Div(
-                        id=ids.SAVED_SHARE_BOX,
+                    _field(
+                        "Offer it to every user of",
+                        _chooser(ids.SAVED_SHARE_CDOP, "CDOP"),
+                        _button("Offer it", ids.SAVED_SHARE),
+                        box=ids.SAVED_SHARE_BOX,
                         hidden=not admin,
-                        className="field",
-                        children=[
-                            html.Label("Offer it to every user of", htmlFor=ids.SAVED_SHARE_CDOP),
-                            dcc.Dropdown(
-                                id=ids.SAVED_SHARE_CDOP, options=[], placeholder="CDOP", className="filter-select"
-                            ),
-                            html.Button(
-                                "Offer it", id=ids.SAVED_SHARE, n_clicks=0, type="button", className="button secondary"
-                            ),
-                        ],
                     ),
                     html.P(id=ids.SAVED_STATUS, className="saved-status", role="status"),
                 ],
             ),
         ],
     )
+
+
+def _field(label: str, control: Any, *more: Any, box: str | None = None, hidden: bool = False) -> html.Div:
+    props = {"id": box} if box else {}
+    return html.Div(
+        className="field", hidden=hidden, children=[html.Label(label, htmlFor=control.id), control, *more], **props
+    )
+
+
+def _chooser(name: str, placeholder: str) -> dcc.Dropdown:
+    return dcc.Dropdown(id=name, options=[], placeholder=placeholder, className="filter-select")
+
+
+def _button(text: str, name: str, kind: str = "button secondary") -> html.Button:
+    return html.Button(text, id=name, n_clicks=0, type="button", className=kind)
 
 
 def listing(views: list[SavedView], user_id: int) -> list[Any]:

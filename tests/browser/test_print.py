@@ -83,11 +83,15 @@ def test_the_print_button_prints(session: Session) -> None:
 def test_the_pack_button_downloads_this_page_with_its_filters(session: Session) -> None:
     session.sign_in("ncl")
     session.goto("/reviewing?fy=2024", "#review-matrix .main-svg")
-    session.page.get_by_label("For publication: hide small numbers as [c]").check()
+    with session.page.expect_download() as download:
+        session.page.get_by_role("link", name="Download pack (Excel)").click()
+    assert download.value.url.endswith("/download/pack.xlsx?fy=2024&page=%2Freviewing")
+    with session.page.expect_download() as download:
+        session.page.get_by_role("link", name="Every page for publication, small numbers hidden (Excel)").click()
+    assert download.value.url.endswith("/download/pack.xlsx?fy=2024&pages=all&page=%2Freviewing&suppress=1")
     with session.page.expect_download() as download:
         session.page.get_by_role("link", name="Download pack (Excel)").click()
     got = download.value
-    assert got.url.endswith("/download/pack.xlsx?fy=2024&page=%2Freviewing&suppress=1")
     book = openpyxl.load_workbook(io.BytesIO(Path(got.path()).read_bytes()))  # (openpyxl goes by the name's ending)
     assert book.sheetnames == [
         "Cover",
@@ -98,7 +102,7 @@ def test_the_pack_button_downloads_this_page_with_its_filters(session: Session) 
     ]
     cover = {row[0]: row[1] for row in book["Cover"].iter_rows(values_only=True) if row[0]}
     assert cover["Footprint"] == "North Central London CDOP" and cover["Period"] == "2024/25"
-    assert cover["Small numbers"].startswith("Suppressed")
+    assert cover["Small numbers"].startswith("Not suppressed")
     assert session.console_errors == []
 
 
