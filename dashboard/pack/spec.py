@@ -17,7 +17,9 @@ class PackTable:
     and how its sheet lays it out and charts it."""
 
     download: str  # the name of the CSV download whose frame this is: same query, same cleaning
-    title: str  # what it counts ("Deaths in hospital by age group"); the period is added after it
+    # what it counts ("Deaths in hospital by age group"), or worked out from the page's settings; the
+    # period is added after it
+    title: str | Callable[[Params], str]
     category: str  # the column of its chart's categories (a label, e.g. trust_name)
     # a column whose values become columns of their own (stacked in the chart), or one worked out
     # from the page's settings (the trends page's split)
@@ -25,6 +27,9 @@ class PackTable:
     chart: str | Callable[[Params], str] = "bar"  # or worked out from the page's settings (trends)
     settings: Mapping[str, str] = field(default_factory=dict)  # page settings it is counted with (grain=quarter)
     drop: tuple[str, ...] = ()  # columns the sheet leaves out (the CSV has them all)
+
+    def title_for(self, params: Params) -> str:
+        return self.title(params) if callable(self.title) else self.title
 
     def series_column(self, params: Params) -> str | None:
         return self.series(params) if callable(self.series) else self.series

@@ -82,7 +82,7 @@ def count(view: View, page: ModuleType, spec: PackTable, suppress: bool) -> Coun
     if suppress:
         frame = for_publication(frame, report.HEADLINE_TOTALS if spec.category == MEASURE else None)
     frame = neutralise_formulas(frame)
-    title = f"{spec.title}, {period_label(view.filters, view.options)}"
+    title = f"{spec.title_for(params)}, {period_label(view.filters, view.options)}"
     kind = spec.chart_kind(params)
     if spec.category == MEASURE:  # one row of measures: a row each
         rows = [(header(c), _count(v)) for c, v in zip(frame.columns, frame.row(0), strict=True)]

@@ -51,8 +51,16 @@ def _chart(params: Params) -> str:
     )
 
 
+def _title(params: Params) -> str:
+    """As the chart's title says it (``refresh``), for the pack's sheet."""
+    grain = first(params, "grain")
+    split = first(params, "split")
+    by = f", by {SPLITS[split].lower()}" if split in SPLIT_LABELS else ""
+    return f"Deaths in hospital by {GRAINS[grain if grain in GRAINS else DEFAULT_GRAIN].lower()}{by}"
+
+
 # its table in the panel pack (dashboard.pack): the CSV of the chart, by the page's grain and split
-PACK = (PackTable("trend", "Deaths in hospital over time", "period", _split, _chart),)
+PACK = (PackTable("trend", _title, "period", _split, _chart),)
 
 GRAIN_BUTTONS = {key: f"{ids.TREND_GRAIN}-{key}" for key in GRAINS}
 SPLIT_BUTTONS = {key: f"{ids.TREND_SPLIT}-{key.replace('_', '-')}" for key in SPLITS}

@@ -42,6 +42,7 @@ REPORT_CALLBACKS = {
     "cases.rows",
     "cases.refresh",
     "about.facts",
+    "saved_views.act",  # saved views: each user's own (an administrator's offer to a CDOP is checked inside)
 }
 # Routes (by endpoint) that are not administrators-only: the sign-in pages, Dash's own
 # routes, static files, the health check and the report's downloads.
@@ -55,6 +56,8 @@ REPORT_ROUTES = {
     "auth.logout",
     "health",
     "download",
+    "pack_download",  # the panel pack (dashboard.pack.route)
+    "open_saved",  # opening one's own saved view (dashboard.saved_open)
     "/",
     "/<path:path>",
     "/_dash-layout",

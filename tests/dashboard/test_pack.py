@@ -59,7 +59,7 @@ def test_a_cdop_pack_of_every_page_for_2024_25_suppressed(dash_app) -> None:
     hidden = 0
     for name, (page, spec) in zip(book.sheetnames[1:], tables, strict=True):
         sheet = book[name]
-        assert sheet["A1"].value.startswith(spec.title) and sheet["A1"].value.endswith("2024/25")
+        assert sheet["A1"].value.startswith(spec.title_for({})) and sheet["A1"].value.endswith("2024/25")
         assert sheet["A2"].value.startswith(f"{page}. Leicester") and "hidden as [c]" in sheet["A2"].value
         assert sheet.freeze_panes == "A5"  # the title rows and the header stay in view
         rows = table_rows(sheet)
@@ -103,6 +103,7 @@ def test_the_trends_pack_follows_the_page_grain_and_split(dash_app) -> None:
     rows = table_rows(book.worksheets[1])
     assert rows[0][:2] == ("Month", "Period") and "Paediatric intensive care unit" in rows[0]
     assert len(rows) - 1 == 12  # a row per month
+    assert book.worksheets[1]["A1"].value == "Deaths in hospital by month, by place in hospital, 2023/24"
     (chart,) = book.worksheets[1]._charts
     assert chart.tagname == "lineChart" and len(chart.series) == len(rows[0]) - 2
 
