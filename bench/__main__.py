@@ -73,6 +73,8 @@ def main(scales: str, quick: bool, out: Path) -> None:
     csv_dir = store_dir(10.0) if 10.0 in chosen or not quick else smallest
     click.echo(f"case-list CSV at 100k rows ({csv_dir.name})")
     results["case_csv"] = _in_own_process("bench.csv_stream", csv_dir, 100_000)
+    click.echo("panel pack: every page, all England, 1x")
+    results["pack"] = _in_own_process("bench.pack", store_dir(1.0) if 1.0 in chosen else smallest)
     users, seconds = (10, 15) if quick else (50, 120)
     click.echo(f"load test: {users} users for {seconds} s")
     load_out = CACHE / "loadtest.json"

@@ -56,8 +56,9 @@ def create_app(settings: Settings) -> dash.Dash:
     init_auth(server, svc)
     health.register(server, svc)
 
-    from dashboard import downloads, reference_page, shell, verify_address
-    from dashboard.ui import filter_bar, grid_code
+    from dashboard import downloads, reference_page, saved_open, shell, verify_address
+    from dashboard.pack import route as pack_route
+    from dashboard.ui import filter_bar, grid_code, saved_views
     from dashboard.views import VIEWS
 
     app = dash.Dash(
@@ -76,10 +77,13 @@ def create_app(settings: Settings) -> dash.Dash:
     app.layout = shell.layout
     shell.callbacks.register(app)
     filter_bar.callbacks.register(app)
+    saved_views.callbacks.register(app)
     for view in VIEWS:
         view.callbacks.register(app)
     downloads.register(server)
     verify_address.register(server)
+    pack_route.register(server)
+    saved_open.register(server)
     reference_page.register(server)  # before init_security: its size limit must precede the CSRF check
     init_rate_limits(server, svc.engine, settings)  # after the routes it limits are registered
     init_security(server, app, settings)  # last: the CSP hashes every inline script registered above

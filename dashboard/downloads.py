@@ -51,6 +51,7 @@ AGGREGATES: dict[str, Callable[[View], pl.DataFrame]] = {
     "headline": lambda v: report.headline(v.conn, v.scope, v.filters),
     "by-trust": lambda v: report.by_trust(v.conn, v.scope, v.filters),
     "by-trust-and-place": lambda v: report.counts(v.conn, v.scope, v.filters, ["trust", "place"]),
+    "by-trust-and-age-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["trust", "age_group"]),
     "by-site": lambda v: report.by_site(v.conn, v.scope, v.filters),
     "by-site-and-age-group": lambda v: report.counts(v.conn, v.scope, v.filters, ["site", "age_group"]),
     "by-place": lambda v: report.by_place(v.conn, v.scope, v.filters),
@@ -103,16 +104,25 @@ def for_publication(frame: pl.DataFrame, totals: Totals | None = None) -> pl.Dat
     )
 
 
+def publication_copy(name: str, frame: pl.DataFrame) -> pl.DataFrame:
+    """The download ``name``'s frame as published: the Reviews page's share tables by their own
+    rule (``review_tables.for_publication``), the headline by its columns' totals, the rest as
+    long tables of deaths. Raises ``disclosure.Unprotectable`` as ``for_publication`` does."""
+    if name in review_tables.TABLES:
+        return review_tables.for_publication(name, frame)
+    return for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
+
+
 def csv_text(frame: pl.DataFrame, header: bool = True) -> str:
     return neutralise_formulas(frame).write_csv(include_header=header, date_format="%Y-%m-%d")
 
 
-def filename(view: View, name: str) -> str:
+def filename(view: View, name: str, extension: str = "csv") -> str:
     period = period_label(view.filters, view.options)
     if name == "whats-new":  # a weekly record is named by the period it covers and the day it was taken
         period = newness.since_of(view)[0].param or "since-last-visit"
     who = view.scope.cdop_codes[0] if len(view.scope.cdop_codes) == 1 else slug(view.scope.label)
-    return f"{who}_{name}_{slug(period)}_{date.today():%Y%m%d}.csv"
+    return f"{who}_{name}_{slug(period)}_{date.today():%Y%m%d}.{extension}"
 
 
 def register(server: Flask) -> None:
@@ -134,10 +144,7 @@ def register(server: Flask) -> None:
                 return jsonify(error=str(error)), 400
         if suppress:
             try:
-                if name in review_tables.TABLES:
-                    frame = review_tables.for_publication(name, frame)
-                else:
-                    frame = for_publication(frame, report.HEADLINE_TOTALS if name == "headline" else None)
+                frame = publication_copy(name, frame)
             except disclosure.Unprotectable:
                 return jsonify(error="this table's small counts cannot all be hidden: choose fewer filters"), 400
         user = view.user.username

@@ -18,6 +18,7 @@ from dashboard.callbacks import Callbacks
 from dashboard.context import services, signed_in_user
 from dashboard.ui import ids
 from dashboard.ui.filter_bar import filter_bar
+from dashboard.ui.page_tools import page_tools
 from dashboard.ui.text import long_date
 from dashboard.urlstate import parse_query
 from dashboard.views import BY_PATH, VIEWS, admin_only, key, uses_filters
@@ -126,6 +127,11 @@ def layout() -> html.Div:
                 ],
             ),
             filter_bar(hidden=drawn.hides_filters if drawn else False),
+            page_tools(
+                hidden=drawn.hides_filters if drawn else False,
+                has_pack=drawn.has_pack if drawn else False,
+                admin=user.is_admin,
+            ),
             dcc.Store(id=ids.PAGE_TITLE, data=drawn.title if drawn else None),
             dcc.Store(id=ids.DRAWN_PATH, data=first[0] if drawn and first else None),
             html.Main(id=ids.MAIN, className="main", tabIndex="-1", children=drawn.content if drawn else None),
@@ -136,7 +142,10 @@ def layout() -> html.Div:
                         [
                             "Deaths of children in hospitals in England, in the National Child Mortality "
                             "Database's data model. ",
-                            f"Data as at {long_date(facts.as_at)}. " if facts is not None and facts.as_at else "",
+                            # its id: page-tools.js prints it at the foot of every printed page
+                            html.Span(f"Data as at {long_date(facts.as_at)}. ", id=ids.AS_AT)
+                            if facts is not None and facts.as_at
+                            else "",
                             dcc.Link("What this report covers", href="/about"),
                         ]
                     ),
@@ -153,6 +162,7 @@ class Page(NamedTuple):
     title: str
     nav_classes: list[str]
     hides_filters: bool
+    has_pack: bool  # it has tables for the panel pack (``PACK``)
 
 
 def page(pathname: Any, search: Any) -> Page:
@@ -162,11 +172,17 @@ def page(pathname: Any, search: Any) -> Page:
     view = BY_PATH.get(pathname if isinstance(pathname, str) else "")
     classes = ["nav-link active" if view is not None and path == view.PATH else "nav-link" for _, path, _ in PAGES]
     if view is None:
-        return Page(not_found(), f"Page not found · {APP_TITLE}", classes, True)
+        return Page(not_found(), f"Page not found · {APP_TITLE}", classes, True, False)
     if admin_only(view) and not admin_allowed(view.PATH):
-        return Page(access_denied(), f"Access denied · {APP_TITLE}", classes, True)
+        return Page(access_denied(), f"Access denied · {APP_TITLE}", classes, True, False)
     settings = {name: values[0] for name, values in parse_query(search).items() if name in ("grain", "split", "lines")}
-    return Page(view.layout(**settings), f"{view.NAME} · {APP_TITLE}", classes, not uses_filters(view))
+    return Page(
+        view.layout(**settings),
+        f"{view.NAME} · {APP_TITLE}",
+        classes,
+        not uses_filters(view),
+        bool(getattr(view, "PACK", ())),
+    )
 
 
 def requested_page() -> tuple[str, str] | None:
@@ -193,6 +209,8 @@ def requested_page() -> tuple[str, str] | None:
     Output(ids.PAGE_TITLE, "data"),
     *(Output(ids.nav_link(name), "className") for name, _, _ in PAGES),
     Output(ids.FILTER_BAR, "hidden"),
+    Output(ids.PAGE_TOOLS, "hidden"),
+    Output(ids.PACK_LINKS, "hidden"),
     Output(ids.DRAWN_PATH, "data"),
     Input(ids.URL, "pathname"),
     State(ids.URL, "search"),
@@ -204,9 +222,17 @@ def route(pathname: Any, search: Any, drawn: Any) -> tuple[Any, ...]:
     (``requested_page``) is left as it is when the location first reports its path; the mark is
     then cleared, so that coming back to that path later draws it afresh."""
     if drawn is not None and drawn == pathname:
-        return (*(no_update,) * (3 + len(PAGES)), None)
+        return (*(no_update,) * (5 + len(PAGES)), None)
     shown = page(pathname, search)
-    return shown.content, shown.title, *shown.nav_classes, shown.hides_filters, None if drawn else no_update
+    return (
+        shown.content,
+        shown.title,
+        *shown.nav_classes,
+        shown.hides_filters,
+        shown.hides_filters,
+        not shown.has_pack,
+        None if drawn else no_update,
+    )
 
 
 def access_denied() -> html.Div:

@@ -1,5 +1,5 @@
 """The operational store: users, their CDOP grants, "last visit" marks, the audit log, the
-trust-to-CDOP mapping's history and the e-mail digest's subscriptions.
+trust-to-CDOP mapping's history, the e-mail digest's subscriptions and saved views.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
 by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
@@ -166,6 +166,22 @@ digest_subscriptions = Table(
     Column("digest_mark", DateTime),
     Column("last_sent_at", DateTime),  # UTC, when the latest digest was accepted
     Column("claimed_at", DateTime),  # UTC, a run sending this user's digest now (two runs never both send)
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# Each user's saved views (operational.saved_views): a page and its query under a name. A row with
+# ``shared_cdop`` is an administrator's copy offered to every user of that CDOP ("Shared by NCMD").
+# The query is kept as saved and cleaned against the user's scope each time it is opened.
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("name", String(80), nullable=False),
+    Column("path", String(40), nullable=False),
+    Column("query", String(4000), nullable=False),
+    Column("shared_cdop", String(10), index=True),
+    Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
 

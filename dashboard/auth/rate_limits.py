@@ -42,7 +42,7 @@ from settings import Settings
 
 CALLBACK_ENDPOINT = "/_dash-update-component"
 SERVER_TIME = "server-time"  # the budget's scope: its counter is batched in each worker (operational.limit_store)
-DOWNLOAD_ENDPOINTS = ("download", "audit_download")
+DOWNLOAD_ENDPOINTS = ("download", "audit_download", "pack_download")  # the last: dashboard.pack.route
 BUSY_MESSAGE = (
     "You have asked for a lot in a few seconds, so the server is pausing your requests to keep the dashboard "
     "quick for everyone."

@@ -175,3 +175,19 @@ LOADS_REJECTED = "loads-rejected"
 
 # reference data (admins)
 REFERENCE_SUMMARY = "reference-summary"
+
+# page tools under the filter bar (dashboard.ui.page_tools): the pack, print, saved views
+PAGE_TOOLS = "page-tools"
+AS_AT = "as-at"  # the footer's "Data as at", printed at the foot of each page
+PACK_LINKS = "pack-links"
+SAVED_PANEL = "saved-panel"
+SAVED_NAME = "saved-name"
+SAVED_SAVE = "saved-save"
+SAVED_LIST = "saved-list"  # the chooser of one's own views, to rename, delete or share
+SAVED_RENAME = "saved-rename"
+SAVED_DELETE = "saved-delete"
+SAVED_SHARE = "saved-share"
+SAVED_SHARE_CDOP = "saved-share-cdop"
+SAVED_SHARE_BOX = "saved-share-box"
+SAVED_LISTING = "saved-listing"  # the links that open each view, own and shared
+SAVED_STATUS = "saved-status"

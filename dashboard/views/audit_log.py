@@ -39,6 +39,7 @@ EVENTS = {
     "digest_settings": "Own e-mail digest settings changed",
     "digest_link_sent": "Digest address links sent",
     "digest_verified": "Digest addresses confirmed",
+    "saved_view": "Saved views (saved, opened, renamed, deleted, offered)",
 }
 
 

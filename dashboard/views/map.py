@@ -17,6 +17,7 @@ from dash import Input, Output, State, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, mapping_in_force, opened_view, services
+from dashboard.pack.spec import PackTable
 from dashboard.ui import ids, toggles
 from dashboard.ui.clicks import bar_clicks_filter, download_href
 from dashboard.ui.components import chart_card, table
@@ -30,6 +31,17 @@ from queries.geography import ATTRIBUTION, Line, geography
 callbacks = Callbacks()
 PATH = "/map"
 NAME = "Map"
+# its tables in the panel pack (dashboard.pack): the map's text alternative, as its CSVs
+PACK = (
+    PackTable(
+        "map-hospitals",
+        "Deaths in each hospital by where the child lived",
+        "site_name",
+        "residence_group_label",
+        drop=("latitude", "longitude"),
+    ),
+    PackTable("map-residence", "Deaths in hospital by the child's area of residence", "area_name"),
+)
 
 # the least deaths an area and a hospital must share for a line between them (URL ``lines``)
 LINE_CHOICES = {"1": "1", "2": "2", "3": "3", "5": "5", "10": "10", "20": "20"}

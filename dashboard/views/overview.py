@@ -9,6 +9,7 @@ from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, opened_view
+from dashboard.pack.spec import PackTable
 from dashboard.review_tables import beside_england, with_england
 from dashboard.ui import figures, ids, unchanged
 from dashboard.ui.clicks import bar_clicks_filter, download_href
@@ -35,6 +36,16 @@ NAME = "Overview"
 BREAKDOWNS = [["trust", "place"], ["age_group"], ["quarter"], ["residence_group", "review_group"]]
 CHARTS = (ids.OVERVIEW_TRUST, ids.OVERVIEW_AGE, ids.OVERVIEW_PLACE, ids.OVERVIEW_TREND)
 HEADLINE_TILES = 6
+# its tables in the panel pack (dashboard.pack): the CSVs its cards link to
+PACK = (
+    PackTable("headline", "Headline figures: deaths in hospital", "measure", chart="none"),
+    PackTable("by-trust-and-place", "Deaths in hospital by trust and place in hospital", "trust_name", "place_label"),
+    PackTable("by-age-group", "Deaths in hospital by age group", "age_group_label", chart="column"),
+    PackTable("by-place", "Deaths by place in hospital", "place_label"),
+    PackTable(
+        "trend", "Deaths in hospital by financial quarter", "period", chart="column", settings={"grain": "quarter"}
+    ),
+)
 
 
 def layout(**_query: Any) -> html.Div:

@@ -9,6 +9,7 @@ from dash import Input, Output, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
+from dashboard.pack.spec import PackTable
 from dashboard.review_tables import with_england
 from dashboard.ui import figures, ids, unchanged
 from dashboard.ui.clicks import bar_clicks_filter, download_href
@@ -32,6 +33,24 @@ NAME = "Reviewing CDOPs"
 
 CHARTS = (ids.REVIEW_BY_CDOP, ids.REVIEW_BY_SITE, ids.REVIEW_RESIDENCE, ids.REVIEW_MATRIX)
 HEADLINE_TILES = 4
+# its tables in the panel pack (dashboard.pack): the CSVs its cards link to
+PACK = (
+    PackTable("by-reviewing-cdop", "Deaths in hospital by reviewing CDOP", "reviewing_cdop_name"),
+    PackTable("site-by-review-group", "Deaths in each hospital by who reviews them", "site_name", "review_group_label"),
+    PackTable(
+        "site-by-residence-group",
+        "Deaths in each hospital by where the child lived",
+        "site_name",
+        "residence_group_label",
+    ),
+    PackTable(
+        "site-by-reviewing-cdop",
+        "Deaths by hospital and reviewing CDOP",
+        "site_name",
+        "reviewing_cdop_name",
+        drop=("reviewing_cdop_code",),
+    ),
+)
 # the headline's groups; deaths by reviewer, and each hospital by review group, by residence, by reviewer
 BREAKDOWNS = [
     ["residence_group", "review_group"],

@@ -11,6 +11,7 @@ from dash import Input, Output, State, html
 from dashboard import review_tables as tables
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, opened_view
+from dashboard.pack.spec import PackTable
 from dashboard.ui import ids, review_figures
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import card_outputs, card_values, chart_card, table
@@ -26,6 +27,36 @@ NAME = "Reviews"
 WINDOW_BUTTONS = {key: f"{ids.REVIEWS_WINDOW}-{key}" for key in tables.WINDOW_CHOICES}
 BY_BUTTONS = {key: f"{ids.REVIEWS_BY}-{key.replace('_', '-')}" for key in tables.BY_CHOICES}
 TOO_FEW = f"fewer than {MIN_DENOMINATOR}"
+# the page's tables in the panel pack: its CSVs, laid out as on the page
+_BANDS_ONLY = ("group", "band", "total", "share", "low", "high")
+_COMPARED = ("measure",)
+PACK = (
+    PackTable(
+        "review-timeliness",
+        "Completed reviews by time from death to completion",
+        "label",
+        "band_label",
+        drop=_BANDS_ONLY,
+        value="reviews",
+    ),
+    PackTable(
+        "review-days",
+        "Days from death to completed review (median and quartiles)",
+        "label",
+        chart="none",
+        drop=("group",),
+        value="reviews",
+    ),
+    PackTable(
+        "review-open", "Open reviews by time since the death", "label", "band_label", drop=_BANDS_ONLY, value="reviews"
+    ),
+    PackTable(
+        "review-england", "Shares of deaths and reviews compared with England", "label", drop=_COMPARED, value="count"
+    ),
+    PackTable("review-windows", "Pooled years against the window before", "label", drop=_COMPARED, value="current"),
+    PackTable("review-categories", "Completed reviews by category of death", "label", drop=_COMPARED, value="count"),
+    PackTable("review-expected", "Expected and unexpected deaths", "label", drop=_COMPARED, value="count"),
+)
 
 
 def table_card(name: str, heading: str) -> html.Section:

@@ -9,6 +9,7 @@ from dash import Input, Output, State, html
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import opened_view
+from dashboard.pack.spec import PackTable, Params
 from dashboard.ui import figures, ids, toggles
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import chart_card, table
@@ -37,6 +38,28 @@ SPLIT_LABELS = {
 }
 DEFAULT_GRAIN, DEFAULT_SPLIT = "quarter", "none"
 
+
+def _split(params: Params) -> str | None:
+    return SPLIT_LABELS.get(first(params, "split") or "")
+
+
+def _chart(params: Params) -> str:
+    """As on screen: bars for one series by quarter or year, lines otherwise."""
+    return (
+        "column" if _split(params) is None and first(params, "grain") in (None, "quarter", "financial_year") else "line"
+    )
+
+
+def _title(params: Params) -> str:
+    """As the chart's title says it (``refresh``), for the pack's sheet."""
+    grain = first(params, "grain")
+    split = first(params, "split")
+    by = f", by {SPLITS[split].lower()}" if split in SPLIT_LABELS else ""
+    return f"Deaths in hospital by {GRAINS[grain if grain in GRAINS else DEFAULT_GRAIN].lower()}{by}"
+
+
+# its table in the panel pack (dashboard.pack): the CSV of the chart, by the page's grain and split
+PACK = (PackTable("trend", _title, "period", _split, _chart),)
 
 GRAIN_BUTTONS = {key: f"{ids.TREND_GRAIN}-{key}" for key in GRAINS}
 SPLIT_BUTTONS = {key: f"{ids.TREND_SPLIT}-{key.replace('_', '-')}" for key in SPLITS}

@@ -16,6 +16,7 @@ from dash.exceptions import PreventUpdate
 
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, opened_view
+from dashboard.pack.spec import PackTable
 from dashboard.ui import figures, ids
 from dashboard.ui.clicks import clicked_code, download_href
 from dashboard.ui.components import chart_card, table
@@ -27,6 +28,14 @@ from queries.filters import Filters
 callbacks = Callbacks()
 PATH = "/trusts"
 NAME = "Trusts and hospitals"
+# its tables in the panel pack (dashboard.pack)
+PACK = (
+    PackTable("by-trust-and-age-group", "Deaths in hospital by trust and age group", "trust_name", "age_group_label"),
+    PackTable("by-site-and-age-group", "Deaths in hospital by hospital and age group", "site_name", "age_group_label"),
+    PackTable(
+        "trust-site-place-age", "Deaths in hospital by trust, hospital, place and age group", "site_name", chart="none"
+    ),
+)
 
 # level -> (dimension, label column, code column, noun, the filter field a click sets)
 LEVELS = {

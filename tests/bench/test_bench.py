@@ -197,3 +197,18 @@ def test_without_a_browser_run_its_targets_say_not_run() -> None:
     text = markdown(results)
     assert "| browser: warm cache, open another page | <= 0.35 s |  | not run |" in text
     assert "In the browser" not in text
+
+
+def test_the_pack_section_builds_a_pack_of_every_page_and_reports_it(own_settings: Settings) -> None:
+    """bench.pack on a small store: one pack of every page for all England, measured and written up."""
+    from bench.pack import measure
+
+    pack = measure(own_settings.data_dir, runs=1)
+    assert pack["sheets"] == 16 and pack["charts"] == 13  # the cover and 15 tables; 2 of them without a chart
+    assert 0 < pack["first_seconds"] < 30 and pack["memory_growth_mb"] >= 0 and pack["kilobytes"] > 10
+    results = {"date": "d", "cores": 2, "python": "3.11", "machine": "x", "scales": {}, "pack": pack}
+    values = measured(results)
+    assert values["pack_seconds"] == pack["first_seconds"] and values["pack_memory"] == pack["memory_growth_mb"]
+    text = markdown(results)
+    assert "## Panel pack" in text and f"{pack['sheets']} sheets, {pack['charts']} native charts" in text
+    assert "| panel pack of every page, all England, 1x: time | < 2 s |" in text

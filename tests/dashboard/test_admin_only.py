@@ -48,6 +48,7 @@ REPORT_CALLBACKS = {
     "about.facts",
     "my_settings.save",  # the signed-in user's own digest settings (tests/digest/test_settings_page.py)
     "my_settings.resend",
+    "saved_views.act",  # saved views: each user's own (an administrator's offer to a CDOP is checked inside)
 }
 # Routes (by endpoint) that are not administrators-only: the sign-in pages, Dash's own
 # routes, static files, the health check and the report's downloads.
@@ -63,6 +64,8 @@ REPORT_ROUTES = {
     "download",
     "verify_form",  # following a digest address's link: the signed-in user's own (tests/digest/test_settings_page.py)
     "verify",
+    "pack_download",  # the panel pack (dashboard.pack.route)
+    "open_saved",  # opening one's own saved view (dashboard.saved_open)
     "/",
     "/<path:path>",
     "/_dash-layout",

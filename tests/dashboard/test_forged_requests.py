@@ -9,12 +9,15 @@ callback is attacked without anyone having to remember to add it here.
 from __future__ import annotations
 
 import csv
+import io
 import itertools
 import json
+import zipfile
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+import openpyxl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -305,3 +308,45 @@ def test_fuzzed_query_strings_never_fail_or_leak(client: DashClient, markers: di
         response = client.call(output, {"url.search": search}, changed=["url.search"])
         assert response.status_code in (200, 204), (search, response.status_code)
         assert leaked(response.get_data(as_text=True), markers) == []
+
+
+# ------------------------------------------------------------------ the panel pack (dashboard.pack)
+
+
+def pack_texts(data: bytes) -> tuple[list[str], str]:
+    """Every cell of every sheet of a pack as text, and the whole workbook's XML (chart titles, names)."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    cells = [str(value) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for value in row]
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        xml = "".join(archive.read(name).decode("utf-8") for name in archive.namelist())
+    return [c for c in cells if c != "None"], xml
+
+
+def pack_leaks(data: bytes, markers: dict[str, set[str]]) -> list[str]:
+    cells, xml = pack_texts(data)
+    codes = {code.strip('"') for code in markers["codes"]}
+    return [c for c in cells if c in codes] + [n for n in markers["names"] if n in xml or any(n in c for c in cells)]
+
+
+@pytest.mark.parametrize("search", FORGED_SEARCHES[:11])
+@pytest.mark.parametrize("extra", ["pages=all", "pages=all&suppress=1", "page=/map&suppress=1"])
+def test_packs_made_with_foreign_trusts_sites_and_footprints_hold_nothing_outside_the_footprint(
+    dash_app, markers: dict[str, set[str]], search: str, extra: str
+) -> None:
+    response = signed_in(dash_app, USER).get(f"/download/pack.xlsx{search}{'&' if search else '?'}{extra}")
+    assert response.status_code == 200, response.get_data(as_text=True)[:200]
+    cells, _ = pack_texts(response.data)
+    assert "Leicester, Leicestershire and Rutland CDOP" in cells and len(cells) > 20
+    assert pack_leaks(response.data, markers) == []
+
+
+def test_the_pack_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str]]) -> None:
+    """A positive control: an administrator's pack of all England holds what the LLR user must not see."""
+    england = signed_in(dash_app, "admin", "admin-demo").get("/download/pack.xlsx?pages=all").data
+    assert len(pack_leaks(england, markers)) > 100
+
+
+@pytest.mark.parametrize("search", [FORGED_SEARCHES[-2][:5000], FORGED_SEARCHES[-1], "?page=%00&pages=all%00"])
+def test_malformed_pack_requests_never_fail_with_a_500(dash_app, search: str) -> None:
+    response = signed_in(dash_app, USER).get(f"/download/pack.xlsx{search}")
+    assert response.status_code in (200, 400, 404, 414), response.status_code
