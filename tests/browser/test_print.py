@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from tests.browser.conftest import SCREENSHOTS, Session, screenshot
 from tests.browser.test_flows import PAGES
 
-REPORT_PAGES = [page for page in PAGES if page[0] in ("overview", "trusts", "reviewing", "trends", "map")]
+REPORT_PAGES = [page for page in PAGES if page[0] in ("overview", "trusts", "reviewing", "reviews", "trends", "map")]
 
 
 def words(text: str) -> str:
