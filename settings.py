@@ -35,6 +35,8 @@ class Settings:
     # threads in each (a thread, not a whole worker, waits on a slow client's download)
     web_workers: int = 1
     web_threads: int = 1
+    # the operational store as a SQLAlchemy URL (OPERATIONAL_DB_URL); None: the SQLite file in DATA_DIR
+    operational_db_url: str | None = None
 
     def refusal(self, *, synthetic: bool) -> str | None:
         """Why the app must not serve a store (of synthetic or real deaths) with these settings, or None.
@@ -54,7 +56,7 @@ class Settings:
 
     @property
     def operational_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
+        return self.operational_db_url or f"sqlite:///{self.data_dir / 'operational.sqlite'}"
 
     @property
     def reference_dir(self) -> Path:
@@ -88,6 +90,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rate_limit_downloads=_int(env, "RATE_LIMIT_DOWNLOADS", 20, low=1),
         web_workers=_int(env, "WEB_WORKERS", cores() + 1, low=1),
         web_threads=_int(env, "WEB_THREADS", WEB_THREADS, low=1),
+        operational_db_url=_database_url(env, "OPERATIONAL_DB_URL"),
     )
 
 
@@ -110,6 +113,24 @@ def _int(env: os._Environ[str] | dict[str, str], name: str, default: int, low: i
     if low is not None and value < low:
         raise SystemExit(f"{name} must be at least {low}, not {value}")
     return value
+
+
+DATABASE_SCHEMES = ("sqlite", "postgresql")  # the operational stores the app supports
+
+
+def _database_url(env: os._Environ[str] | dict[str, str], name: str) -> str | None:
+    """A SQLAlchemy URL of a supported kind (``postgresql://`` is served through psycopg 3), or None."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    scheme = raw.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme == "postgres":  # the libpq spelling
+        scheme = "postgresql"
+    if scheme not in DATABASE_SCHEMES or "://" not in raw:
+        raise SystemExit(f"{name} must be a sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME URL")
+    if scheme == "postgresql":
+        raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
+    return raw
 
 
 def _day(env: os._Environ[str] | dict[str, str], name: str) -> date | None:
