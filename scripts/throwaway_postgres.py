@@ -56,7 +56,7 @@ def _run_as() -> list[str]:
         try:
             pwd.getpwnam(user)
         except KeyError:
-            subprocess.run(["useradd", "--system", "--no-create-home", user], check=True)
+            subprocess.run(["useradd", "--system", "--no-create-home", user], check=True)  # noqa: S603,S607 - fixed
     return ["runuser", "-u", user, "--"]
 
 
@@ -74,7 +74,7 @@ class ThrowawayPostgres:
         self._names = itertools.count(1)
 
     def _as_owner(self, *command: str, timeout: float = 120) -> None:
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - PostgreSQL's own programs, with arguments made here
             [*self.prefix, *command], capture_output=True, text=True, timeout=timeout, check=False
         )
         if result.returncode != 0:
@@ -130,14 +130,19 @@ class ThrowawayPostgres:
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{ROLE}:{self.password}@127.0.0.1:{self.port}/{database}"
 
+    def _admin(self):  # a psycopg connection (psycopg imported only when used)
+        import psycopg
+
+        return psycopg.connect(
+            host="127.0.0.1", port=self.port, user=ROLE, password=self.password, dbname="postgres", autocommit=True
+        )
+
     def create_database(self, template: str | None = None) -> str:
         """A new, empty database (or a copy of ``template``); returns its name."""
         import psycopg
 
         name = f"ops_{next(self._names)}_{secrets.token_hex(3)}"
-        with psycopg.connect(
-            host="127.0.0.1", port=self.port, user=ROLE, password=self.password, dbname="postgres", autocommit=True
-        ) as admin:
+        with self._admin() as admin:
             clause = f" TEMPLATE {template}" if template else ""
             for attempt in range(20):
                 try:
@@ -148,3 +153,10 @@ class ThrowawayPostgres:
                         raise
                     time.sleep(0.05)
         return name
+
+    def drop_database(self, name: str) -> None:
+        """Drop a database, ending whatever connections to it are left (engines a test did not close)."""
+        if not (self.data / "postmaster.pid").exists():
+            return
+        with self._admin() as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
