@@ -7,6 +7,7 @@
     python app.py users ...            add, list, disable, grant or revoke users
     python app.py mapping ...          show, schedule or import changes to the trust-to-CDOP mapping
     python app.py reference import-ods refresh trusts and sites from NHS ODS etr.csv / ets.csv
+    python app.py operational copy --to URL   move the operational store (e.g. to PostgreSQL)
     python app.py --help               everything else
 
 This file only assembles the command line: each group lives in ``commands/``.
@@ -21,6 +22,7 @@ import click
 
 from commands.data import demo, load
 from commands.mapping import mapping
+from commands.operational_store import operational_store
 from commands.reference import reference
 from commands.serve import run, serve_options
 from commands.users import users
@@ -41,7 +43,7 @@ def cli(ctx: click.Context, host: str | None, port: int | None, dev: bool) -> No
         raise click.UsageError("--host, --port and --dev serve the dashboard: give them alone or after `run`")
 
 
-for command in (run, load, demo, users, mapping, reference):
+for command in (run, load, demo, users, mapping, reference, operational_store):
     cli.add_command(command)
 
 

@@ -90,7 +90,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         rate_limit_downloads=_int(env, "RATE_LIMIT_DOWNLOADS", 20, low=1),
         web_workers=_int(env, "WEB_WORKERS", cores() + 1, low=1),
         web_threads=_int(env, "WEB_THREADS", WEB_THREADS, low=1),
-        operational_db_url=_database_url(env, "OPERATIONAL_DB_URL"),
+        operational_db_url=database_url(env.get("OPERATIONAL_DB_URL", ""), "OPERATIONAL_DB_URL"),
     )
 
 
@@ -118,9 +118,10 @@ def _int(env: os._Environ[str] | dict[str, str], name: str, default: int, low: i
 DATABASE_SCHEMES = ("sqlite", "postgresql")  # the operational stores the app supports
 
 
-def _database_url(env: os._Environ[str] | dict[str, str], name: str) -> str | None:
-    """A SQLAlchemy URL of a supported kind (``postgresql://`` is served through psycopg 3), or None."""
-    raw = env.get(name, "").strip()
+def database_url(raw: str, name: str) -> str | None:
+    """``raw`` as a SQLAlchemy URL of a supported kind (``postgresql://`` is served through psycopg 3),
+    None when empty; else the reason, in one line that names ``name`` (never the URL: it may hold a password)."""
+    raw = raw.strip()
     if not raw:
         return None
     scheme = raw.split(":", 1)[0].split("+", 1)[0].lower()

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, MetaData, text
 
-from operational.database import is_postgresql
+from operational.database import engine_for, is_postgresql
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # any fixed number: PostgreSQL's advisory locks are named by integers, shared by every database of a server
@@ -78,3 +80,29 @@ def _migration_lock(engine: Engine) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+class NothingToMigrate(ValueError):
+    """The tables and the migrations already agree."""
+
+
+def write_migration(message: str, metadata: MetaData, folder: Path = MIGRATIONS) -> Path:
+    """Write the migration from the newest revision to ``metadata`` (what ``operational/tables.py``
+    says now) into ``folder``'s versions, numbered after the newest, and return its file: to read
+    and adjust before committing (Alembic writes what it can see; a renamed column, say, shows as
+    one dropped and one added)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        engine = engine_for(f"sqlite:///{Path(scratch) / 'operational.sqlite'}")
+        with engine.connect() as db:
+            cfg = config(db)
+            cfg.set_main_option("script_location", str(folder))
+            cfg.attributes["metadata"] = metadata
+            command.upgrade(cfg, "head")
+            db.commit()
+            if not compare_metadata(MigrationContext.configure(db, opts={"compare_type": True}), metadata):
+                raise NothingToMigrate("operational/tables.py and the migrations already agree: nothing to write")
+            newest = ScriptDirectory.from_config(cfg).get_current_head() or "0000"
+            written = command.revision(cfg, message=message, autogenerate=True, rev_id=f"{int(newest) + 1:04d}")
+        engine.dispose()
+    assert written is not None and not isinstance(written, list)
+    return Path(written.path)
