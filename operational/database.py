@@ -8,6 +8,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+# What the store answers when it cannot be reached (its server stopped, restarting, too busy, a
+# SQLite file locked too long): the app answers 503 and carries on, taking it up again when it is back.
+UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 
 
 def engine_for(url: str) -> Engine:
@@ -75,3 +81,13 @@ def sync_sequences(db: Connection, tables: Iterable[Table]) -> None:
 def display_url(url: str) -> str:
     """The URL with its password hidden, for messages and logs."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def reachable(engine: Engine) -> bool:
+    """Whether the store answers a trivial query now."""
+    try:
+        with engine.connect() as db:
+            db.execute(select(1))
+    except SQLAlchemyError:
+        return False
+    return True
