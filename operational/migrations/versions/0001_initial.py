@@ -8,6 +8,8 @@ and no revision: only the missing ones are made, and the store is then at this r
 import sqlalchemy as sa
 from alembic import op
 
+from operational.migrations.steps import create_table_if_missing as create
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -15,14 +17,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-    existing = set(sa.inspect(op.get_bind()).get_table_names())
-
-    def create(name: str, *columns: sa.Column | sa.Constraint) -> bool:
-        if name in existing:
-            return False
-        op.create_table(name, *columns)
-        return True
-
     create(
         "users",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
