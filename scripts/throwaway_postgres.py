@@ -67,7 +67,8 @@ class ThrowawayPostgres:
     def __init__(self) -> None:
         self.bin = bin_dir()
         self.prefix = _run_as()
-        self.folder = Path(tempfile.mkdtemp(prefix="cdop-pg-"))
+        # as root, in /tmp: the cluster's owner must reach it (TMPDIR may be inside root's own home)
+        self.folder = Path(tempfile.mkdtemp(prefix="cdop-pg-", dir="/tmp" if self.prefix else None))  # noqa: S108 - mkdtemp: private
         self.data = self.folder / "data"
         self.password = secrets.token_hex(16)
         self.port = 0
@@ -75,7 +76,7 @@ class ThrowawayPostgres:
 
     def _as_owner(self, *command: str, timeout: float = 120) -> None:
         result = subprocess.run(  # noqa: S603 - PostgreSQL's own programs, with arguments made here
-            [*self.prefix, *command], capture_output=True, text=True, timeout=timeout, check=False
+            [*self.prefix, *command], cwd=self.folder, capture_output=True, text=True, timeout=timeout, check=False
         )
         if result.returncode != 0:
             raise RuntimeError(f"{Path(command[0]).name} failed: {(result.stderr or result.stdout).strip()[-500:]}")
