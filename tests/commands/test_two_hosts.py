@@ -1,13 +1,15 @@
 """Two app hosts behind a load balancer: the production server of the README twice (different ports,
 each with its own DATA_DIR and its own copy of one deaths store), one SECRET_KEY, one PostgreSQL.
-What one host does, the other sees at once: sessions, throttling, the mapping, disabled users and the
-audit log are in the shared operational store; and the loader's deaths store reaches both whole."""
+What one host does (its admin pages included), the other sees at once: sessions, throttling, the
+mapping, disabled users and the audit log are in the shared operational store; and the loader's
+deaths store reaches both whole."""
 
 from __future__ import annotations
 
 import csv
 import http.cookiejar
 import io
+import json
 import os
 import re
 import secrets
@@ -21,6 +23,7 @@ import urllib.request
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -28,6 +31,7 @@ from operational import tables as operational
 from scripts.throwaway_postgres import ThrowawayPostgres
 from settings import Settings
 from tests.commands.test_serve import serving
+from tests.dash_client import DashClient
 
 PROJECT = Path(__file__).resolve().parents[2]
 PASSWORD = "a long enough password"
@@ -45,10 +49,12 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirects)
 
-    def request(self, url: str, form: dict[str, str] | None = None) -> tuple[int, str]:
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
+    def request(self, url: str, form: dict[str, str] | None = None, body: Any = None) -> tuple[int, str]:
+        data, headers = (urllib.parse.urlencode(form).encode(), {}) if form is not None else (None, {})
+        if body is not None:
+            data, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
         try:
-            with self.opener.open(urllib.request.Request(url, data=data), timeout=30) as response:
+            with self.opener.open(urllib.request.Request(url, data=data, headers=headers), timeout=30) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as error:
             return error.code, error.read().decode()
@@ -61,6 +67,23 @@ class Browser:
     def sign_in(self, base: str, username: str, password: str) -> int:
         form = {"username": username, "password": password, "csrf_token": self.token(base)}
         return self.request(f"{base}/login", form)[0]
+
+
+class LiveDash(DashClient):
+    """Dash callbacks posted to a running server, as the page does (DashClient's bodies, over HTTP)."""
+
+    def __init__(self, browser: Browser, base: str) -> None:  # no Flask test client here
+        self.browser, self.base = browser, base
+        status, text = browser.request(f"{base}/_dash-dependencies")
+        assert status == 200, status
+        self.dependencies = json.loads(text)
+
+    def answer(self, output_part: str, values: dict[str, Any], changed: list[str]) -> dict[str, Any]:
+        body = self.body(self.find(output_part), values, changed)
+        status, text = self.browser.request(f"{self.base}/_dash-update-component", body=body)
+        assert status == 200, (status, text[:300])
+        response = json.loads(text)["response"]
+        return {f"{component}.{prop}": value for component, props in response.items() for prop, value in props.items()}
 
 
 def run_app(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -96,28 +119,39 @@ def test_two_hosts_share_sessions_throttling_mapping_users_and_audit(
         assert person.request(f"{b}/logout", {"csrf_token": person.token(b)})[0] == 302
         assert person.request(f"{a}/_dash-layout")[0] == 401
 
-        # a mapping change applied on A (its command line, on its DATA_DIR) is what B serves next
+        # a mapping change applied on A (its admin page: previewed, then applied) is what B serves next
         panel = Browser()
         assert panel.sign_in(b, "llr", "demo-llr") == 302
         before = trusts_of(panel, b)
         assert "RWE" in before and "RNQ" not in before  # Leicester's trust, not Kettering's
-        env_a = {"DATA_DIR": str(dirs["a"]), **shared}
-        moved = run_app(
-            env_a, "mapping", "move", "RNQ", "--from", "NHAM", "--to", "LLR", "--date", date.today().isoformat(),
-            "--apply", "--reason", "two-host test",
-        )  # fmt: skip
-        assert moved.returncode == 0, moved.stderr
+        admin = Browser()
+        assert admin.sign_in(a, "admin", "admin-demo") == 302
+        on_a = LiveDash(admin, a)
+        move = {"map-kind.value": "move", "map-trust.value": "RNQ", "map-from.value": "NHAM", "map-to.value": "LLR"}
+        move["map-date.value"] = date.today().isoformat()
+        preview = ["map-preview-button.n_clicks"]
+        shown = on_a.answer("map-preview.children", {**move, "map-preview-button.n_clicks": 1}, preview)
+        move.update({"map-reason.value": "two hosts", "map-previewed.data": shown["map-previewed.data"]})
+        applied = on_a.answer("map-result.children", {**move, "map-apply.n_clicks": 1}, ["map-apply.n_clicks"])
+        assert "revision 2" in json.dumps(applied), applied
         after = trusts_of(panel, b)
         assert after == before | {"RNQ"}
 
-        # a user disabled on B is refused on A
+        # a user disabled on B (its admin page) is refused on A
         env_b = {"DATA_DIR": str(dirs["b"]), **shared}
         added = run_app(env_b, "users", "add", "jane.smith", "--cdop", "LLR", "--password-stdin", stdin=PASSWORD)
         assert added.returncode == 0, added.stderr
         jane = Browser()
         assert jane.sign_in(a, "jane.smith", PASSWORD) == 302
         assert jane.request(f"{a}/_dash-layout")[0] == 200
-        assert run_app(env_b, "users", "disable", "jane.smith").returncode == 0
+        assert admin.request(f"{b}/_dash-layout")[0] == 200  # the admin's session from A, on B
+        disabled = LiveDash(admin, b).answer(
+            "users-result.children",
+            {"users-go.n_clicks": 1, "users-action.value": "disable", "users-name.value": "jane.smith",
+             "users-cdop.value": "", "users-role.value": "cdop"},
+            ["users-go.n_clicks"],
+        )  # fmt: skip
+        assert "Done" in json.dumps(disabled), disabled
         assert jane.request(f"{a}/_dash-layout")[0] == 401
 
         # five failed sign-ins spread over A and B throttle the next attempt on both
@@ -134,6 +168,7 @@ def test_two_hosts_share_sessions_throttling_mapping_users_and_audit(
     events = [(event, user) for event, user in rows]
     assert ("logout", "llr") in events and events.count(("login", "llr")) == 2
     assert events.count(("login_failed", "nobody.here")) == 5 and ("login", "jane.smith") in events
+    assert events.count(("admin_action", "admin")) == 2  # the move on A, the disable on B
     assert [event for event, _ in rows].count("login_throttled") == 2
     engine.dispose()
 
