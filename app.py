@@ -8,6 +8,8 @@
     python app.py mapping ...          show, schedule or import changes to the trust-to-CDOP mapping
     python app.py reference import-ods refresh trusts and sites from NHS ODS etr.csv / ets.csv
     python app.py digest send          send the e-mail digests that are due (for cron or a systemd timer)
+    python app.py operational copy --to URL   move the operational store (e.g. to PostgreSQL)
+    python app.py backup DIR / restore DIR    both stores, with a manifest of counts and checksums
     python app.py --help               everything else
 
 This file only assembles the command line: each group lives in ``commands/``.
@@ -20,9 +22,11 @@ from typing import Any
 
 import click
 
+from commands.backup import backup, restore
 from commands.data import demo, load
 from commands.digest import digest
 from commands.mapping import mapping
+from commands.operational_store import operational_store
 from commands.reference import reference
 from commands.serve import run, serve_options
 from commands.users import users
@@ -43,7 +47,7 @@ def cli(ctx: click.Context, host: str | None, port: int | None, dev: bool) -> No
         raise click.UsageError("--host, --port and --dev serve the dashboard: give them alone or after `run`")
 
 
-for command in (run, load, demo, users, mapping, reference, digest):
+for command in (run, load, demo, users, mapping, reference, digest, operational_store, backup, restore):
     cli.add_command(command)
 
 

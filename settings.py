@@ -45,6 +45,8 @@ class Settings:
     smtp_tls: str = "starttls"  # starttls, ssl or off (off only to a loopback host)
     mail_from: str | None = None
     public_url: str | None = None
+    # the operational store as a SQLAlchemy URL (OPERATIONAL_DB_URL); None: the SQLite file in DATA_DIR
+    operational_db_url: str | None = None
 
     def refusal(self, *, synthetic: bool) -> str | None:
         """Why the app must not serve a store (of synthetic or real deaths) with these settings, or None.
@@ -64,7 +66,7 @@ class Settings:
 
     @property
     def operational_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'operational.sqlite'}"
+        return self.operational_db_url or f"sqlite:///{self.data_dir / 'operational.sqlite'}"
 
     @property
     def reference_dir(self) -> Path:
@@ -108,6 +110,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         smtp_tls=tls,
         mail_from=env.get("MAIL_FROM") or None,
         public_url=(env.get("PUBLIC_URL") or "").rstrip("/") or None,
+        operational_db_url=database_url(env.get("OPERATIONAL_DB_URL", ""), "OPERATIONAL_DB_URL"),
     )
 
 
@@ -152,6 +155,25 @@ def _int(env: os._Environ[str] | dict[str, str], name: str, default: int, low: i
     if low is not None and value < low:
         raise SystemExit(f"{name} must be at least {low}, not {value}")
     return value
+
+
+DATABASE_SCHEMES = ("sqlite", "postgresql")  # the operational stores the app supports
+
+
+def database_url(raw: str, name: str) -> str | None:
+    """``raw`` as a SQLAlchemy URL of a supported kind (``postgresql://`` is served through psycopg 3),
+    None when empty; else the reason, in one line that names ``name`` (never the URL: it may hold a password)."""
+    raw = raw.strip()
+    if not raw:
+        return None
+    scheme = raw.split(":", 1)[0].split("+", 1)[0].lower()
+    if scheme == "postgres":  # the libpq spelling
+        scheme = "postgresql"
+    if scheme not in DATABASE_SCHEMES or "://" not in raw:
+        raise SystemExit(f"{name} must be a sqlite:///PATH or postgresql://USER:PASSWORD@HOST:PORT/NAME URL")
+    if scheme == "postgresql":
+        raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
+    return raw
 
 
 def _day(env: os._Environ[str] | dict[str, str], name: str) -> date | None:

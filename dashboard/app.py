@@ -16,6 +16,7 @@ from dashboard.auth.security import init_security
 from dashboard.context import NoFootprint, Services
 from operational import accounts
 from operational import tables as operational
+from operational.database import UNAVAILABLE
 from queries.deaths_store import DeathsStore
 from queries.scope import cdops_in_force
 from queries.store import StoreUnavailable
@@ -113,6 +114,15 @@ def create_app(settings: Settings) -> dash.Dash:
         # where the store is, and why it cannot be read, is for the log, not the browser
         server.logger.warning("the deaths store is unavailable: %s", str(error).splitlines()[0])
         return jsonify(error="the deaths store is unavailable"), 503
+
+    def operational_unavailable(error: Exception) -> tuple[object, int]:
+        # sessions, sign-ins and the audit log live there: nothing is served, nobody is signed in,
+        # until it answers again (each worker's pool then makes new connections by itself)
+        server.logger.warning("the operational store is unavailable: %s", str(error).splitlines()[0][:300])
+        return jsonify(error="the service is unavailable; try again in a moment"), 503
+
+    for unavailable in UNAVAILABLE:
+        server.register_error_handler(unavailable, operational_unavailable)
 
     _first_request_now(server)
     return app

@@ -20,6 +20,7 @@ import duckdb
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from operational.database import sync_sequences
 from operational.tables import mapping_cdops, mapping_footprint, mapping_revisions, revision_column
 from queries.mapping import CdopPeriod, FootprintPeriod, Mapping, mapping_from_store
 
@@ -55,6 +56,7 @@ def seed(engine: Engine, mapping: Mapping) -> bool:
                 )
             )
             _insert_rows(db, mapping.cdops, mapping.footprint, SEED_REVISION)
+            sync_sequences(db, [mapping_revisions])  # its id was given, not numbered (PostgreSQL)
     except IntegrityError:
         return False
     return True

@@ -2,8 +2,12 @@
 trust-to-CDOP mapping's history, the e-mail digest's subscriptions and saved views.
 
 Written on every request, so it is kept out of the DuckDB deaths store. SQLite
-by default; any SQLAlchemy URL (PostgreSQL when several machines serve the
-app) works, since only portable SQLAlchemy Core is used.
+by default, PostgreSQL when several machines serve the app (``OPERATIONAL_DB_URL``);
+only portable SQLAlchemy Core is used.
+
+A new table (or column) here needs a migration too: ``python app.py operational
+new-migration "what it adds"`` writes one into ``operational/migrations/versions``
+(see README, "The operational store"); a test fails while the two disagree.
 """
 
 from __future__ import annotations
@@ -26,12 +30,9 @@ from sqlalchemy import (
     ScalarSelect,
     String,
     Table,
-    create_engine,
-    event,
     func,
     select,
 )
-from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -197,36 +198,10 @@ rate_limits = Table(
 
 
 def connect(url: str) -> Engine:
-    """An engine with its tables created. SQLite gets WAL and a busy timeout so
-    that several workers can write without 'database is locked' errors."""
-    options: dict[str, Any] = {"future": True}
-    if url.startswith("sqlite"):
-        options["connect_args"] = {"timeout": 10, "check_same_thread": False}
-    engine = create_engine(url, **options)
-    if url.startswith("sqlite"):
+    """An engine for the store at ``url``, its tables brought to the newest migration first
+    (``operational.schema``: safe when several workers or hosts start together)."""
+    from operational import database, schema  # the migrations' env.py imports this module
 
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            # with WAL, NORMAL loses nothing if the app crashes (only the last
-            # commits on power loss) and spares an fsync on every page view's audit row
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=10000")
-            cursor.close()
-
-    _create_tables(engine)
+    engine = database.engine_for(url)
+    schema.upgrade(engine)
     return engine
-
-
-def _create_tables(engine: Engine, attempts: int = 5) -> None:
-    """Create missing tables. Workers starting together race between "does it exist?"
-    and "create it": the loser is told the table already exists, and simply checks again."""
-    for attempt in range(attempts):
-        try:
-            metadata.create_all(engine)
-            return
-        except DBAPIError as error:
-            if "already exists" not in str(error) or attempt == attempts - 1:
-                raise

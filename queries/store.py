@@ -104,3 +104,37 @@ def _writer_lock(path: Path) -> Iterator[None]:
 def _remove_store_files(path: Path) -> None:
     for candidate in (path, Path(f"{path}.wal")):
         candidate.unlink(missing_ok=True)
+
+
+def copy_store(path: Path, dest: Path) -> None:
+    """A copy of the store file as it is, taken while no load is swapping it (the writers' lock)."""
+    if not path.exists():
+        raise StoreUnavailable(f"no deaths store at {path}")
+    with _writer_lock(path):
+        shutil.copyfile(path, dest)
+
+
+def install_store(path: Path, copy: Path) -> None:
+    """Put a copy of the file ``copy`` in place of the store, whole, as a load does: readers switch to it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _writer_lock(path):
+        work = path.with_name(f"{path.name}.new-{os.getpid()}")
+        _remove_store_files(work)
+        shutil.copyfile(copy, work)
+        os.replace(work, path)
+
+
+def row_counts(path: Path) -> dict[str, int]:
+    """Rows in each table of the store file at ``path``."""
+    conn = open_readonly(path)
+    try:
+        names = [
+            row[0]
+            for row in conn.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_catalog = ? ORDER BY table_name",
+                [CATALOG],
+            ).fetchall()
+        ]
+        return {name: int(conn.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0]) for name in names}
+    finally:
+        conn.close()

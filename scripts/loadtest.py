@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/loadtest.py                     # 50 users for 2 minutes
     .venv/bin/python scripts/loadtest.py --users 5 --seconds 10 --scale 0.1
+    .venv/bin/python scripts/loadtest.py --hosts 2 --users 100   # two hosts, one PostgreSQL
 
 Builds a synthetic store (cached in bench/cache/), starts gunicorn with the
 project's gunicorn.conf.py (the default worker count) on a free 127.0.0.1 port,
@@ -9,6 +10,11 @@ and runs each user in its own thread: sign in, then change a filter and redraw
 the overview again and again, as the browser does (it writes the URL itself,
 then sends the page's callback). Traffic goes only to 127.0.0.1; every loop is
 bounded by the time limit. Prints and writes p50/p95/p99 latency and errors.
+
+With ``--hosts 2`` it starts a throwaway PostgreSQL (Debian's, as the tests do) and two gunicorn
+servers, each with its own DATA_DIR and copy of the store, one SECRET_KEY and OPERATIONAL_DB_URL:
+each user signs in on one host and its callbacks then take turns between the hosts, as behind a
+load balancer without sticky sessions.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import json
 import os
 import random
 import re
+import secrets
 import shutil
 import socket
 import statistics
@@ -51,17 +58,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def start_server(env: dict[str, str]) -> subprocess.Popen[str]:
+    """gunicorn with the project's gunicorn.conf.py (its default worker count), as in production."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "app:server"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def wait_until_serving(server: subprocess.Popen[str], base: str) -> None:
+    for _ in range(240):
+        try:
+            with urllib.request.urlopen(f"{base}/login", timeout=2):  # noqa: S310 - loopback only
+                return
+        except OSError:
+            time.sleep(0.5)
+    server.terminate()
+    raise SystemExit(f"gunicorn did not start: {server.communicate(timeout=30)[1][-2000:]}")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
 
 
 class User:
-    def __init__(self, base: str, username: str, password: str) -> None:
+    def __init__(self, base: str, username: str, password: str, others: list[str] | None = None) -> None:
         self.base = base
         self.username = username
         self.password = password
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        # the hosts a load balancer spreads this user's callbacks over (one cookie jar: cookies name no port)
+        self.hosts = others or [base]
+        self.turn = self.hosts.index(base) if base in self.hosts else 0
+
+    def next_host(self) -> str:
+        self.turn = (self.turn + 1) % len(self.hosts)
+        return self.hosts[self.turn]
 
     def request(
         self, path: str, body: dict[str, Any] | None = None, form: dict[str, str] | None = None
@@ -71,7 +108,8 @@ class User:
             data, headers = json.dumps(body).encode(), {"Content-Type": "application/json"}
         elif form is not None:
             data = urllib.parse.urlencode(form).encode()
-        req = urllib.request.Request(self.base + path, data=data, headers=headers)  # noqa: S310 - loopback only
+        base = self.next_host() if path == "/_dash-update-component" else self.base
+        req = urllib.request.Request(base + path, data=data, headers=headers)  # noqa: S310 - loopback only
         try:
             with self.opener.open(req, timeout=30) as response:
                 return response.status, response.read()
@@ -131,9 +169,12 @@ def main() -> None:
         "--think", type=float, default=2.0, help="mean seconds a user looks at the page between changes (0: none)"
     )
     parser.add_argument("--out", type=Path, default=CACHE / "loadtest.json")
+    parser.add_argument(
+        "--hosts", type=int, default=1, help="app servers (2: two hosts sharing a throwaway PostgreSQL and SECRET_KEY)"
+    )
     args = parser.parse_args()
-    if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 900:
-        raise SystemExit("use 1-200 users for 1-900 seconds")
+    if not 1 <= args.users <= 200 or not 1 <= args.seconds <= 900 or not 1 <= args.hosts <= 4:
+        raise SystemExit("use 1-200 users for 1-900 seconds on 1-4 hosts")
 
     from bench.stores import store_dir
     from operational.accounts import demo_password
@@ -141,30 +182,25 @@ def main() -> None:
     source = store_dir(args.scale)
     run_dir = CACHE / "loadtest-run"
     shutil.rmtree(run_dir, ignore_errors=True)
-    run_dir.mkdir(parents=True)
-    shutil.copyfile(source / "deaths.duckdb", run_dir / "deaths.duckdb")
+    env = {**os.environ, "HOST": "127.0.0.1"}
+    database = None
+    if args.hosts > 1:  # as behind a load balancer: one PostgreSQL and one SECRET_KEY for every host
+        from scripts.throwaway_postgres import ThrowawayPostgres
 
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DATA_DIR": str(run_dir), "HOST": "127.0.0.1", "PORT": str(port)}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "app:server"],
-        cwd=PROJECT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+        database = ThrowawayPostgres().start()
+        env.update(OPERATIONAL_DB_URL=database.url(database.create_database()), SECRET_KEY=secrets.token_hex(32))
+    servers: list[subprocess.Popen[str]] = []
     try:
-        for _ in range(240):
-            try:
-                with urllib.request.urlopen(f"{base}/login", timeout=2):  # noqa: S310 - loopback only
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            server.terminate()
-            raise SystemExit(f"gunicorn did not start: {server.communicate(timeout=30)[1][-2000:]}")
+        bases = []
+        for host in range(args.hosts):  # each host its own DATA_DIR, with its own copy of the store
+            data_dir = run_dir / f"host{host}"
+            data_dir.mkdir(parents=True)
+            shutil.copyfile(source / "deaths.duckdb", data_dir / "deaths.duckdb")
+            port = free_port()
+            bases.append(f"http://127.0.0.1:{port}")
+            servers.append(start_server({**env, "DATA_DIR": str(data_dir), "PORT": str(port)}))
+        for server, base in zip(servers, bases, strict=True):
+            wait_until_serving(server, base)
         from ingest.reference import read_reference
         from settings import REFERENCE_DIR
 
@@ -174,7 +210,8 @@ def main() -> None:
             if end is None
         ]
         names = [("admin", "admin-demo")] + [(c.lower(), demo_password(c)) for c in codes]
-        users = [User(base, *names[i % len(names)]) for i in range(args.users)]
+        # with several hosts, each user's requests take turns between them (no sticky sessions)
+        users = [User(bases[i % len(bases)], *names[i % len(names)], others=bases) for i in range(args.users)]
         latencies: list[float] = []
         errors: list[str] = []
         lock = threading.Lock()
@@ -189,12 +226,18 @@ def main() -> None:
             thread.join()
         wall = time.monotonic() - started
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=30)
+        if database is not None:
+            database.stop()
 
     milliseconds = [1000 * x for x in latencies]
     result = {
         "users": args.users,
+        "hosts": args.hosts,
+        "operational_store": "postgresql" if args.hosts > 1 else "sqlite",
         "seconds": round(wall, 1),
         "scale": args.scale,
         "think_seconds": args.think,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the tests need (a virtualenv, the Python packages and
-# Debian's Chromium for the browser tests) and run the whole suite.
+# Install everything the tests need (a virtualenv, the Python packages, Debian's Chromium for the
+# browser tests and Debian's PostgreSQL for the operational store's) and run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,11 +10,16 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian's packages: Chromium for the browser tests, PostgreSQL for the operational store's tests
+# (the tests start a throwaway server of their own; the package's service is not used).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+if [ "${#missing[@]}" -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 .venv/bin/ruff check .

@@ -8,6 +8,8 @@ import json
 from dataclasses import replace
 from datetime import date
 
+import pytest
+
 from footprints import store as mapping_store
 from operational import audit
 from queries import report
@@ -198,6 +200,8 @@ def test_the_history_and_the_mapping_in_force(own_settings: Settings) -> None:
     assert "No trust or CDOP QQQ" in unknown
 
 
+# a sweep of forged callback values (25 s), not of the store: SQLite's run is enough
+@pytest.mark.parametrize("operational_url", ["sqlite"], indirect=True)
 def test_forged_values_from_an_admin_fail_cleanly_and_apply_nothing(own_settings: Settings) -> None:
     from tests.dashboard.test_forged_requests import FORGED_SEARCHES, FORGED_VALUES
 

@@ -80,8 +80,8 @@ ADMIN = User(id=998, username="boss", role="admin", active=True, demo=False, cdo
 
 
 @pytest.fixture
-def managed(tmp_path: Path, conn: duckdb.DuckDBPyConnection) -> Mapping:
-    engine = operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+def managed(operational_url: str, conn: duckdb.DuckDBPyConnection) -> Mapping:
+    engine = operational.connect(operational_url)
     return mapping_store.MappingSource(engine).current(conn)
 
 
@@ -132,8 +132,8 @@ def test_a_mapping_csv_naming_a_reserved_code_is_refused_row_by_row(word: str) -
 
 
 @pytest.mark.parametrize("word", RESERVED)
-def test_a_reserved_code_cannot_be_granted(tmp_path: Path, word: str) -> None:
-    engine = operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+def test_a_reserved_code_cannot_be_granted(operational_url: str, word: str) -> None:
+    engine = operational.connect(operational_url)
     with pytest.raises(AccountError, match="reserves"):
         accounts.add_user(engine, "eve", PASSWORD, "cdop", [word])
     accounts.add_user(engine, "eve", PASSWORD, "cdop", ["LLR"])

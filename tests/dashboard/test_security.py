@@ -1,4 +1,7 @@
-"""Authentication, sessions, CSRF, headers, throttling, audit and deployment guards."""
+"""Authentication, sessions, CSRF, headers, throttling, audit and deployment guards.
+
+Sessions, throttling, passwords and the audit log are tested on an operational store of each kind
+(``ops_app``: SQLite and PostgreSQL); the rest on the session's demo app."""
 
 from __future__ import annotations
 
@@ -44,46 +47,46 @@ def age_sessions(dash_app, **changes: timedelta) -> None:
 # ------------------------------------------------------------------ sessions
 
 
-def test_an_idle_session_expires(dash_app) -> None:
-    client = signed_in(dash_app, "dder")
+def test_an_idle_session_expires(ops_app) -> None:
+    client = signed_in(ops_app, "dder")
     assert client.get("/_dash-layout").status_code == 200
-    age_sessions(dash_app, last_seen_at=timedelta(minutes=31))
+    age_sessions(ops_app, last_seen_at=timedelta(minutes=31))
     assert client.get("/_dash-layout").status_code == 401
     assert client.get("/").status_code == 302  # back to the login page
 
 
-def test_a_session_ends_at_its_absolute_lifetime_even_when_busy(dash_app) -> None:
-    client = signed_in(dash_app, "dder")
-    age_sessions(dash_app, created_at=timedelta(hours=13), last_seen_at=timedelta(seconds=5))
+def test_a_session_ends_at_its_absolute_lifetime_even_when_busy(ops_app) -> None:
+    client = signed_in(ops_app, "dder")
+    age_sessions(ops_app, created_at=timedelta(hours=13), last_seen_at=timedelta(seconds=5))
     assert client.get("/_dash-layout").status_code == 401
 
 
-def test_signing_in_issues_a_new_session_and_signing_out_kills_the_old_cookie(dash_app) -> None:
-    first = signed_in(dash_app, "glos")
-    second = signed_in(dash_app, "glos")
+def test_signing_in_issues_a_new_session_and_signing_out_kills_the_old_cookie(ops_app) -> None:
+    first = signed_in(ops_app, "glos")
+    second = signed_in(ops_app, "glos")
     cookie_of = lambda c: c.get_cookie("cdop_session").value  # noqa: E731
     assert cookie_of(first) != cookie_of(second)
     stolen = cookie_of(first)
     assert first.post("/logout", data={"csrf_token": csrf_token(first)}).status_code == 302
-    replay = dash_app.server.test_client()
+    replay = ops_app.server.test_client()
     replay.set_cookie("cdop_session", stolen)
     assert replay.get("/_dash-layout").status_code == 401  # the copied cookie is worthless after sign-out
     assert second.get("/_dash-layout").status_code == 200  # other sessions carry on
 
 
 @pytest.mark.parametrize("second_user", ["glos", "dder"])
-def test_signing_in_again_in_the_same_browser_ends_the_session_it_replaces(dash_app, second_user: str) -> None:
+def test_signing_in_again_in_the_same_browser_ends_the_session_it_replaces(ops_app, second_user: str) -> None:
     """Issue 13, item 6: the first session's cookie went on reading the first user's data."""
-    browser = signed_in(dash_app, "glos")
+    browser = signed_in(ops_app, "glos")
     first_cookie = browser.get_cookie("cdop_session").value
     response = post_login(browser, second_user, f"demo-{second_user}")
     assert response.status_code == 302
     assert browser.get("/_dash-layout").status_code == 200  # the new session works
-    replay = dash_app.server.test_client()
+    replay = ops_app.server.test_client()
     replay.set_cookie("cdop_session", first_cookie)
     assert replay.get("/_dash-layout").status_code == 401
     assert replay.get("/download/by-site.csv").status_code == 401
-    with engine_of(dash_app).connect() as db:
+    with engine_of(ops_app).connect() as db:
         reasons = db.execute(
             operational.sessions.select().where(operational.sessions.c.ended_reason == "replaced")
         ).fetchall()
@@ -156,24 +159,24 @@ def fail_at(engine, username: str, address: str, times: int, ago: timedelta = ti
             )
 
 
-def test_someone_else_failing_for_a_username_does_not_lock_its_user_out_at_their_usual_address(dash_app) -> None:
+def test_someone_else_failing_for_a_username_does_not_lock_its_user_out_at_their_usual_address(ops_app) -> None:
     """Issue 13, item 5: five wrong passwords from anywhere refused the right one from everywhere for 15 minutes."""
-    engine = engine_of(dash_app)
+    engine = engine_of(ops_app)
     accounts.add_user(engine, "targeted.user", "a long enough password", "cdop", ["GLOS"])
     home = "192.0.2.10"
-    assert post_login(from_address(dash_app, home), "targeted.user", "a long enough password").status_code == 302
+    assert post_login(from_address(ops_app, home), "targeted.user", "a long enough password").status_code == 302
     for attempt in range(6):  # an attacker, spread over addresses so that no address limit trips
-        response = post_login(from_address(dash_app, f"198.51.100.{attempt}"), "targeted.user", "wrong")
+        response = post_login(from_address(ops_app, f"198.51.100.{attempt}"), "targeted.user", "wrong")
         assert response.status_code in (401, 429)
-    assert post_login(from_address(dash_app, home), "targeted.user", "a long enough password").status_code == 302
+    assert post_login(from_address(ops_app, home), "targeted.user", "a long enough password").status_code == 302
 
 
-def test_failures_for_a_username_slow_unfamiliar_addresses_with_a_growing_delay(dash_app) -> None:
-    engine = engine_of(dash_app)
+def test_failures_for_a_username_slow_unfamiliar_addresses_with_a_growing_delay(ops_app) -> None:
+    engine = engine_of(ops_app)
     accounts.add_user(engine, "slowed.user", "a long enough password", "cdop", ["GLOS"])
     fail_at(engine, "slowed.user", "198.51.100.50", 4)
     fail_at(engine, "slowed.user", "198.51.100.51", 4)  # eight in all: the next waits 2**3 = 8 s after the last
-    refused = post_login(from_address(dash_app, "198.51.100.52"), "slowed.user", "a long enough password")
+    refused = post_login(from_address(ops_app, "198.51.100.52"), "slowed.user", "a long enough password")
     assert refused.status_code == 429 and "Too many failed sign-ins" in refused.get_data(as_text=True)
     assert 1 <= int(refused.headers["Retry-After"]) <= 8
     throttled = [e for e in audit.recent(engine, event="login_throttled") if e["username"] == "slowed.user"]
@@ -181,26 +184,26 @@ def test_failures_for_a_username_slow_unfamiliar_addresses_with_a_growing_delay(
     assert [throttle.delay_after(n).total_seconds() for n in (4, 5, 6, 7, 30)] == [0, 1, 2, 4, 900]
 
 
-def test_the_delay_passes_and_the_user_signs_in_from_anywhere(dash_app) -> None:
-    engine = engine_of(dash_app)
+def test_the_delay_passes_and_the_user_signs_in_from_anywhere(ops_app) -> None:
+    engine = engine_of(ops_app)
     accounts.add_user(engine, "waited.user", "a long enough password", "cdop", ["GLOS"])
     fail_at(engine, "waited.user", "198.51.100.60", 6, ago=timedelta(seconds=5))  # six: a 2 s delay, long past
-    response = post_login(from_address(dash_app, "198.51.100.61"), "waited.user", "a long enough password")
+    response = post_login(from_address(ops_app, "198.51.100.61"), "waited.user", "a long enough password")
     assert response.status_code == 302
 
 
-def test_five_failures_from_an_address_refuse_it_for_every_user(dash_app) -> None:
+def test_five_failures_from_an_address_refuse_it_for_every_user(ops_app) -> None:
     address = "203.0.113.7"
     for name in ("aa.one", "aa.two", "aa.three", "aa.four", "aa.five"):
-        post_login(from_address(dash_app, address), name, "guess")
-    refused = post_login(from_address(dash_app, address), "glos", "demo-glos")
+        post_login(from_address(ops_app, address), name, "guess")
+    refused = post_login(from_address(ops_app, address), "glos", "demo-glos")
     assert refused.status_code == 429 and 1 <= int(refused.headers["Retry-After"]) <= 15 * 60
-    assert post_login(from_address(dash_app, "203.0.113.8"), "glos", "demo-glos").status_code == 302
-    assert throttle.blocked(engine_of(dash_app), "", address)
+    assert post_login(from_address(ops_app, "203.0.113.8"), "glos", "demo-glos").status_code == 302
+    assert throttle.blocked(engine_of(ops_app), "", address)
 
 
-def test_an_address_s_failures_age_out_of_the_window(dash_app) -> None:
-    engine = engine_of(dash_app)
+def test_an_address_s_failures_age_out_of_the_window(ops_app) -> None:
+    engine = engine_of(ops_app)
     fail_at(engine, "someone", "203.0.113.70", 5, ago=timedelta(minutes=16))
     assert not throttle.blocked(engine, "", "203.0.113.70")
     fail_at(engine, "someone", "203.0.113.70", 5, ago=timedelta(minutes=14))
@@ -210,8 +213,8 @@ def test_an_address_s_failures_age_out_of_the_window(dash_app) -> None:
 # ------------------------------------------------------------------ passwords
 
 
-def test_real_passwords_follow_the_policy_and_are_argon2id(dash_app) -> None:
-    engine = engine_of(dash_app)
+def test_real_passwords_follow_the_policy_and_are_argon2id(ops_app) -> None:
+    engine = engine_of(ops_app)
     for weak in ("short", "policy.tester-is-in-here", "aaaaaaaaaaaaaaaa"):
         with pytest.raises(accounts.AccountError):
             accounts.add_user(engine, "policy.tester", weak, "cdop", ["GLOS"])
@@ -225,11 +228,11 @@ def test_real_passwords_follow_the_policy_and_are_argon2id(dash_app) -> None:
 # ------------------------------------------------------------------ audit
 
 
-def test_page_views_downloads_and_refusals_are_audited_and_only_admins_see_the_log(dash_app) -> None:
+def test_page_views_downloads_and_refusals_are_audited_and_only_admins_see_the_log(ops_app) -> None:
     from tests.dash_client import DashClient
 
-    engine = engine_of(dash_app)
-    glos = DashClient(signed_in(dash_app, "glos"))
+    engine = engine_of(ops_app)
+    glos = DashClient(signed_in(ops_app, "glos"))
     glos.outputs("overview-headline", {"url.search": "?fy=2024"})
     views = [e for e in audit.recent(engine, event="page_view") if e["username"] == "glos"]
     assert views and views[0]["detail"]["query"] == "?fy=2024" and views[0]["detail"]["page"] == "/"
@@ -239,7 +242,7 @@ def test_page_views_downloads_and_refusals_are_audited_and_only_admins_see_the_l
     refusals = [e for e in audit.recent(engine, event="forbidden") if e["username"] == "glos"]
     assert {r["detail"]["page"] for r in refusals} >= {"/admin/audit", "/download/audit.csv"}
 
-    admin = DashClient(signed_in(dash_app, "admin", "admin-demo"))
+    admin = DashClient(signed_in(ops_app, "admin", "admin-demo"))
     log = admin.client.get("/download/audit.csv?event=forbidden")
     assert log.status_code == 200 and "glos" in log.get_data(as_text=True)
     table = admin.outputs("audit-table", {"audit-event.value": "page_view"})

@@ -236,10 +236,10 @@ def test_a_bad_threshold_setting_stops_the_app_with_one_line(name: str, value: s
     assert str(stopped.value).startswith(name) and "\n" not in str(stopped.value)
 
 
-def test_a_mark_is_set_once_at_the_first_visit_and_only_ever_moves_forward(tmp_path: Path) -> None:
+def test_a_mark_is_set_once_at_the_first_visit_and_only_ever_moves_forward(operational_url: str) -> None:
     from operational import tables as operational
 
-    engine = operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+    engine = operational.connect(operational_url)
     user = accounts.add_user(engine, *NURSE, "cdop", ["LLR"])
     other = accounts.add_user(engine, "llr.doctor", "another long password 2", "cdop", ["LLR"])
     first, later, newest = datetime(2025, 1, 1), datetime(2025, 2, 1), datetime(2025, 3, 1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -27,8 +26,8 @@ LATER = TODAY + timedelta(days=40)
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+def engine(operational_url: str) -> Engine:
+    return operational.connect(operational_url)
 
 
 @pytest.fixture

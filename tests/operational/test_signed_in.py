@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event, select, update
@@ -21,8 +20,8 @@ POLICY = sessions.SessionPolicy(idle=timedelta(minutes=30), lifetime=timedelta(h
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Engine:
-    return operational.connect(f"sqlite:///{tmp_path / 'operational.sqlite'}")
+def engine(operational_url: str) -> Engine:
+    return operational.connect(operational_url)
 
 
 def session_for(engine: Engine, username: str, role: str = "cdop", codes: tuple[str, ...] = ()) -> str:
