@@ -54,10 +54,10 @@ def test_a_table_without_its_migration_is_found(empty_url: str) -> None:
     extended = MetaData()
     for table in operational.metadata.tables.values():
         table.to_metadata(extended)
-    Table("saved_views", extended, Column("id", Integer, primary_key=True))
+    Table("forgotten_table", extended, Column("id", Integer, primary_key=True))
     with engine.connect() as db:
         differences = compare_metadata(MigrationContext.configure(db), extended)
-    assert [(kind, table.name) for kind, table in differences] == [("add_table", "saved_views")]
+    assert [(kind, table.name) for kind, table in differences] == [("add_table", "forgotten_table")]
     engine.dispose()
 
 
