@@ -18,6 +18,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -77,24 +78,10 @@ def main(scales: str, quick: bool, out: Path) -> None:
     results["pack"] = _in_own_process("bench.pack", store_dir(1.0) if 1.0 in chosen else smallest)
     users, seconds = (10, 15) if quick else (50, 120)
     click.echo(f"load test: {users} users for {seconds} s")
-    load_out = CACHE / "loadtest.json"
-    subprocess.run(  # noqa: S603 - our own script
-        [
-            sys.executable,
-            "scripts/loadtest.py",
-            "--users",
-            str(users),
-            "--seconds",
-            str(seconds),
-            "--scale",
-            "1",
-            "--out",
-            str(load_out),
-        ],
-        cwd=PROJECT,
-        check=True,
-    )
-    results["load_test"] = json.loads(load_out.read_text())
+    results["load_test"] = _load_test(users, seconds, hosts=1)
+    users = 10 if quick else 100
+    click.echo(f"load test: {users} users over two hosts sharing one PostgreSQL for {seconds} s")
+    results["load_test_two_hosts"] = _load_test(users, seconds, hosts=2)
     click.echo("in the browser: first view, another page, filter changes, heap")
     results["browser"] = _in_own_process(
         "bench.browser", store_dir(1.0) if 1.0 in chosen else smallest, 2 if quick else 5
@@ -105,6 +92,15 @@ def main(scales: str, quick: bool, out: Path) -> None:
     results["run_minutes"] = round((time.monotonic() - started) / 60, 1)
     markdown = write_results(results, out)
     click.echo(markdown)
+
+
+def _load_test(users: int, seconds: int, hosts: int) -> dict[str, Any]:
+    """``scripts/loadtest.py`` on the 1x store, in a process of its own; its summary."""
+    out = CACHE / f"loadtest-{hosts}-hosts.json"
+    command = [sys.executable, "scripts/loadtest.py", "--users", str(users), "--seconds", str(seconds)]
+    command += ["--scale", "1", "--hosts", str(hosts), "--out", str(out)]
+    subprocess.run(command, cwd=PROJECT, check=True)  # noqa: S603 - our own script
+    return json.loads(out.read_text())
 
 
 if __name__ == "__main__":

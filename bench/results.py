@@ -21,6 +21,8 @@ TARGETS: dict[str, tuple[str, str, str, float]] = {
     "rss_100x": ("worker RSS after the 100x run", "<= 300 MB", "<=", 300),
     "load_p95": ("50 concurrent users: p95 of a request", "<= 300 ms", "<=", 300),
     "load_errors": ("50 concurrent users: errors", "0", "<=", 0),
+    "two_hosts_p95": ("100 users over two hosts (one PostgreSQL): p95 of a request", "<= 300 ms", "<=", 300),
+    "two_hosts_errors": ("100 users over two hosts (one PostgreSQL): errors", "0", "<=", 0),
     # in the browser (bench/browser.py): medians of RUNS runs, the worst beside them in their own section
     "browser_cold": ("browser: sign-in to all charts drawn, cold cache, loopback", "<= 1.0 s", "<=", 1.0),
     "browser_office": ("browser: the same on an emulated 10 Mbit/s, 40 ms link", "<= 2.5 s", "<=", 2.5),
@@ -62,6 +64,7 @@ def measured(results: dict[str, Any]) -> dict[str, float | None]:
     one, hundred = scales.get("1"), scales.get("100")
     csv = results.get("case_csv", {})
     load = results.get("load_test", {})
+    two_hosts = results.get("load_test_two_hosts", {})
     pack = results.get("pack", {})
     browser = results.get("browser")
     return {
@@ -77,6 +80,8 @@ def measured(results: dict[str, Any]) -> dict[str, float | None]:
         "rss_100x": hundred["worker_memory"]["rss_mb"] if hundred else None,
         "load_p95": load.get("p95_ms"),
         "load_errors": load.get("errors"),
+        "two_hosts_p95": two_hosts.get("p95_ms"),
+        "two_hosts_errors": two_hosts.get("errors"),
         **{key: figure(browser)["median"] if browser else None for key, figure in BROWSER_FIGURES.items()},
     }
 
@@ -134,16 +139,21 @@ def markdown(results: dict[str, Any]) -> str:
     pack = results.get("pack")
     if pack:
         lines += ["", "## Panel pack", "", pack_sentence(pack)]
-    load = results.get("load_test")
-    if load:
-        lines += [
-            "",
-            "## Load test",
-            "",
-            f"{load['users']} users for {load['seconds']} s against gunicorn (scale {load['scale']:g}, "
-            f"{load['think_seconds']} s mean think time): {load['requests']:,} requests, {load['errors']} errors, "
-            f"p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms.",
-        ]
+    runs = [results[key] for key in ("load_test", "load_test_two_hosts") if results.get(key)]
+    if runs:
+        lines += ["", "## Load test", ""]
+        for load in runs:
+            where = (
+                f"{load['hosts']} gunicorn hosts sharing one PostgreSQL and one SECRET_KEY (each user's requests "
+                "taking turns between them, as behind a load balancer without sticky sessions)"
+                if load.get("hosts", 1) > 1
+                else "gunicorn (the operational store in SQLite)"
+            )
+            lines.append(
+                f"- {load['users']} users for {load['seconds']} s against {where} (scale {load['scale']:g}, "
+                f"{load['think_seconds']} s mean think time): {load['requests']:,} requests, {load['errors']} errors, "
+                f"p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms."
+            )
     lines += [
         "",
         "## How these are measured",

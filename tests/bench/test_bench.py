@@ -216,3 +216,23 @@ def test_the_pack_section_builds_a_pack_of_every_page_and_reports_it(own_setting
     text = markdown(results)
     assert "## Panel pack" in text and f"{pack['sheets']} sheets, {pack['charts']} native charts" in text
     assert "| panel pack of every page, all England, 1x: time | < 2 s |" in text
+
+
+def test_the_two_host_load_test_is_judged_and_described() -> None:
+    load = {"users": 100, "seconds": 120, "scale": 1, "think_seconds": 1.0, "requests": 9000, "errors": 0}
+    results = {
+        "date": "d",
+        "cores": 2,
+        "python": "3.11",
+        "machine": "x",
+        "scales": {},
+        "load_test": {**load, "users": 50, "hosts": 1, "p50_ms": 9.0, "p95_ms": 20.0, "p99_ms": 40.0},
+        "load_test_two_hosts": {**load, "hosts": 2, "errors": 3, "p50_ms": 12.0, "p95_ms": 280.0, "p99_ms": 400.0},
+    }
+    values = measured(results)
+    assert values["two_hosts_p95"] == 280.0 and values["two_hosts_errors"] == 3
+    text = markdown(results)
+    assert "| 100 users over two hosts (one PostgreSQL): p95 of a request | <= 300 ms | 280.0 | yes |" in text
+    assert "| 100 users over two hosts (one PostgreSQL): errors | 0 | 3 | **no** |" in text
+    assert "- 100 users for 120 s against 2 gunicorn hosts sharing one PostgreSQL" in text
+    assert "- 50 users for 120 s against gunicorn (the operational store in SQLite)" in text
