@@ -81,10 +81,10 @@ def test_a_new_table_gets_its_migration_written_and_then_nothing_is_left_to_writ
     extended = MetaData()
     for table in operational.metadata.tables.values():
         table.to_metadata(extended)
-    Table("saved_views", extended, Column("id", Integer, primary_key=True), Column("name", String(80)))
-    written = schema.write_migration("add saved views", extended, folder)
-    assert written.name == f"{int(schema.head()) + 1:04d}_add_saved_views.py"
-    assert "op.create_table('saved_views'" in written.read_text().replace('"', "'")
+    Table("panel_notes", extended, Column("id", Integer, primary_key=True), Column("name", String(80)))
+    written = schema.write_migration("add panel notes", extended, folder)
+    assert written.name == f"{int(schema.head()) + 1:04d}_add_panel_notes.py"
+    assert "op.create_table('panel_notes'" in written.read_text().replace('"', "'")
     with pytest.raises(schema.NothingToMigrate):
         schema.write_migration("again", extended, folder)
     # the written migration makes the table
@@ -95,6 +95,6 @@ def test_a_new_table_gets_its_migration_written_and_then_nothing_is_left_to_writ
         cfg.attributes["metadata"] = extended
         command.upgrade(cfg, "head")
         db.commit()
-    assert "saved_views" in inspect(engine).get_table_names()
+    assert "panel_notes" in inspect(engine).get_table_names()
     with pytest.raises(schema.NothingToMigrate):
         schema.write_migration("nothing new", operational.metadata)

@@ -11,14 +11,15 @@ from sqlalchemy import Engine, select
 
 from footprints import changes as mapping_changes
 from footprints import store as mapping_store
-from operational import accounts, audit, sessions, visits
+from operational import accounts, audit, digests, saved_views, sessions, visits
 from operational.limit_store import OperationalStorage
 from operational.tables import metadata
 
 
 def fill(engine: Engine, deaths: duckdb.DuckDBPyConnection) -> None:
     """Users and grants, a session, a visit mark, audit events, a password change due, the mapping
-    seeded and then merged (a second revision), and a rate-limit counter."""
+    seeded and then merged (a second revision), a rate-limit counter, a digest subscription and a
+    saved view."""
     nurse = accounts.add_user(engine, "llr.nurse", "a long enough password", "cdop", ["LLR", "NHAM"])
     accounts.add_user(engine, "ncmd.analyst", "another long password", "admin")
     accounts.add_user(engine, "to.reset", "yet another password", "cdop", ["NCL"])
@@ -34,6 +35,8 @@ def fill(engine: Engine, deaths: duckdb.DuckDBPyConnection) -> None:
         engine, current, merged, username="admin", kind="merge", effective_from=later, reason="a test", detail={}
     )
     OperationalStorage(engine=engine).incr("LIMITER/cdop/user-1/download:downloads/20/1/minute", 60)
+    digests.subscribe(engine, nurse.id, "nurse@example.nhs.uk", "weekly")
+    saved_views.save(engine, nurse.id, "Our panel pack", "/reviews", "?window=5")
 
 
 def contents(engine: Engine) -> dict[str, list[tuple[Any, ...]]]:
