@@ -202,7 +202,6 @@ def test_without_a_browser_run_its_targets_say_not_run() -> None:
 def test_the_pack_section_builds_a_pack_of_every_page_and_reports_it(own_settings: Settings) -> None:
     """bench.pack on a small store: one pack of every page for all England, measured and written up."""
     from bench.pack import measure
-
     from dashboard.pack.tables import report_pages
 
     pack = measure(own_settings.data_dir, runs=1)
