@@ -18,10 +18,11 @@ from queries import report
 from queries.disclosure import Relation
 from queries.filters import Filters
 from queries.report.shares import SHARES
-from queries.scope import Scope, cdop_scope, england_scope
+from queries.scope import england_scope
 from queries.store import open_readonly
 from settings import Settings
 from tests.dash_client import DashClient
+from tests.dashboard.test_map import scope_of
 from tests.queries.test_disclosure import solvable
 
 PERIOD = f"{ids.REVIEWS_PERIOD}.children"
@@ -29,14 +30,6 @@ TIMELINESS = f"{ids.part(ids.REVIEWS_TIMELINESS, 'table')}.children"
 ENGLAND_CHART = f"{ids.REVIEWS_ENGLAND}.figure"
 DOWNLOAD = f"{ids.part(ids.REVIEWS_TIMELINESS, 'download')}.href"
 REVIEW_CSVS = tuple(review_tables.TABLES)
-
-
-def scope_of(settings: Settings, cdop: str | None) -> Scope:
-    conn = open_readonly(settings.store_path)
-    try:
-        return england_scope(conn, date.today()) if cdop is None else cdop_scope(conn, [cdop], date.today())
-    finally:
-        conn.close()
 
 
 def with_store(settings: Settings, read: Any) -> Any:
