@@ -139,8 +139,8 @@ def load_rows(
                 synthetic,
             ],
         )
+        set_meta(conn, "data_as_at", as_at.isoformat())  # before the facts: open reviews are aged to it
         refresh_report_facts(conn)  # after load_runs: each case carries the time its first load finished
-        set_meta(conn, "data_as_at", as_at.isoformat())
     report = _write_report(settings, validated, load_id) if validated.rejected.height else None
     return LoadSummary(
         load_id=load_id,

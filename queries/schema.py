@@ -11,7 +11,7 @@ import duckdb
 
 from queries import codes
 
-SCHEMA_VERSION = "5"  # 5: report_facts carries review_completed_date and category_of_death
+SCHEMA_VERSION = "6"  # 6: report_facts carries each review's band and days to completion
 # ref_sites' flags for the units that make a site an inpatient hospital
 HOSPITAL_UNITS = ("nicu", "lnu", "scu", "picu", "ed", "maternity", "paediatric_ward")
 
@@ -87,6 +87,20 @@ WHERE d.place_of_death_type = 'hospital' AND s.country = 'England';
 """
 
 
+OPEN_REVIEW_STATUSES = ("notified", "under_review")
+
+
+def review_band_sql(end: str, start: str = "date_of_death") -> str:
+    """The band (``within_6m``, ``6_to_12m``, ``over_12m``) of the time from ``start``
+    to ``end`` (SQL expressions): the calendar-month rule of ``queries.report.timeliness``."""
+    return f"""CASE WHEN {end} <= {start} + INTERVAL 6 MONTH THEN 'within_6m'
+                    WHEN {end} <= {start} + INTERVAL 12 MONTH THEN '6_to_12m'
+                    ELSE 'over_12m' END"""
+
+
+_OPEN = ", ".join(f"'{status}'" for status in OPEN_REVIEW_STATUSES)
+_AS_AT = "(SELECT CAST(value AS DATE) FROM meta WHERE key = 'data_as_at')"
+
 # The view's rows materialised, with what every query needs already joined and
 # derived, in scope order (trust, then date) so that DuckDB skips the row
 # groups of other trusts. Rebuilt by every load, after the reference tables.
@@ -107,6 +121,12 @@ SELECT r.case_ref, r.date_of_death, r.financial_year,
        r.reviewing_cdop_code,
        c.cdop_name AS reviewing_cdop_name, r.review_status, r.notification_date,
        r.review_completed_date, r.category_of_death,  -- for review timeliness and categories
+       -- each review's timeliness, worked out once here rather than per row of every query:
+       -- a completed review's band and days from death, an open one's age at the data's as-at date
+       CASE WHEN r.review_status = 'completed' THEN {review_band_sql("r.review_completed_date", "r.date_of_death")}
+       END AS completion_band,
+       CASE WHEN r.review_status = 'completed' THEN r.review_completed_date - r.date_of_death END AS completion_days,
+       CASE WHEN r.review_status IN ({_OPEN}) THEN {review_band_sql(_AS_AT, "r.date_of_death")} END AS open_band,
        lr.finished_at AS first_loaded_at,
        -- reviewed by a CDOP that is neither where the child lived nor one whose
        -- footprint holds the hospital (CDOPs that merged count as their successor)
@@ -129,6 +149,7 @@ ORDER BY r.trust_code, r.date_of_death
 
 
 def refresh_report_facts(conn: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild ``report_facts``; open reviews are aged to the store's ``data_as_at``, so set that first."""
     conn.execute(REPORT_FACTS)
 
 

@@ -14,7 +14,7 @@ import polars as pl
 from queries import codes
 from queries.filters import Filters
 from queries.mapping import Mapping
-from queries.report.comparator import COMPARISON_SCHEMA, compared_row, england_filters, england_for
+from queries.report.comparator import COMPARISON_SCHEMA, compared_row, england_filters, england_for, is_england
 from queries.report.sql import _query
 from queries.scope import Scope
 
@@ -67,8 +67,8 @@ def distribution(
     national: dict[object, int] | None = None,
 ) -> pl.DataFrame:
     column, counted, labels = DISTRIBUTIONS[name]
-    local = _counts(conn, scope, filters, column, counted)
     england = national if national is not None else england_distribution(conn, scope, filters, name, mapping)
+    local = england if is_england(scope, filters) else _counts(conn, scope, filters, column, counted)
     total, england_total = sum(local.values()), sum(england.values())
     rows = [
         compared_row(str(code), label, local.get(code, 0), total, england.get(code, 0), england_total)

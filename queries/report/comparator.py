@@ -33,6 +33,12 @@ def england_filters(filters: Filters) -> Filters:
     return replace(filters, trust_codes=(), site_codes=(), reviewing_cdops=(), residence_groups=(), residence_areas=())
 
 
+def is_england(scope: Scope, filters: Filters) -> bool:
+    """The view is England's own side of a comparison (all England, no filter England drops):
+    its figures are England's, so a comparison need count them only once."""
+    return scope.england and england_filters(filters) == filters
+
+
 def england_summary(
     conn: duckdb.DuckDBPyConnection,
     scope: Scope,
@@ -84,8 +90,8 @@ def comparison(
     and Wilson 95% interval; England's count, total and share (``england_summary``,
     computed here unless given); and where England lies against the scope's
     interval (``intervals.compared_with``)."""
-    local = summary(conn, scope, filters, as_at)
     england = national or england_summary(conn, scope, filters, mapping, as_at)
+    local = england if is_england(scope, filters) else summary(conn, scope, filters, as_at)
     rows = [
         compared_row(measure, label, local[measure], local[denominator], england[measure], england[denominator])
         for measure, (label, denominator) in SUMMARY_SHARES.items()

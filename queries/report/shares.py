@@ -18,11 +18,11 @@ import polars as pl
 
 from queries.filters import Filters
 from queries.mapping import Mapping, mapping_from_store
-from queries.report.comparator import COMPARISON_SCHEMA, compared_row, england_filters, england_for
-from queries.report.sql import _member, _query
+from queries.report.comparator import COMPARISON_SCHEMA, compared_row, england_filters, england_for, is_england
+from queries.report.sql import _query, _review_group
 from queries.scope import Scope
 
-# measure: (label, condition on the scoped rows ``f``); every share is of all deaths in view
+# measure: (label, condition on the rows in view, counted by ``GROUPED``); every share is of all deaths in view
 SHARES: dict[str, tuple[str, str]] = {
     "neonatal_unit": ("Died on a neonatal unit (NICU, LNU or SCU)", "place_in_hospital IN ('nicu', 'lnu', 'scu')"),
     "picu": ("Died in a paediatric intensive care unit", "place_in_hospital = 'picu'"),
@@ -47,8 +47,12 @@ def hospital_shares(
     england = england_for(conn, scope, mapping)
     by_hospital = _non_resident_of_hospital(england, mapping)
     # all England's own view asks England's question, so that its two sides agree
-    local = _counts(conn, scope, filters, *(by_hospital if scope.england else (NON_RESIDENT_OF_SCOPE, {})))
     national = national or _counts(conn, england, england_filters(filters), *by_hospital)
+    local = (
+        national
+        if is_england(scope, filters)
+        else _counts(conn, scope, filters, *(by_hospital if scope.england else (NON_RESIDENT_OF_SCOPE, "", {})))
+    )
     rows = [
         compared_row(measure, label, local[measure], local["deaths"], national[measure], national["deaths"])
         for measure, (label, _) in SHARES.items()
@@ -70,20 +74,43 @@ def england_counts(
 NON_RESIDENT_OF_SCOPE = "residence_group IN ('england', 'uk_other', 'outside_uk')"  # as the headline counts
 
 
-def _non_resident_of_hospital(england: Scope, mapping: Mapping) -> tuple[str, dict[str, object]]:
+def _non_resident_of_hospital(england: Scope, mapping: Mapping) -> tuple[str, str, dict[str, object]]:
     """The condition "residence known, and not in the footprint of a CDOP holding
-    the hospital's trust" on ``england``'s day, with its parameters."""
-    pairs = mapping.resident_pairs(england.trust_codes, england.day)
-    resident = _member("residence_la_code || '|' || trust_code", "resident_pairs", pairs)
-    return f"residence_class <> 'not_known' AND NOT coalesce({resident}, false)", {"resident_pairs": list(pairs)}
+    the hospital's trust" on ``england``'s day, the join it reads and its parameters.
+    A join on the two columns, not a test of "area|trust" text per row: about half the time."""
+    pairs = [pair.split("|") for pair in mapping.resident_pairs(england.trust_codes, england.day)]
+    join = """LEFT JOIN (SELECT unnest($resident_las::VARCHAR[]) AS la, unnest($resident_trusts::VARCHAR[]) AS trust)
+              AS resident ON resident.la = grouped.residence_la_code AND resident.trust = grouped.trust_code"""
+    params = {"resident_las": [la for la, _ in pairs], "resident_trusts": [trust for _, trust in pairs]}
+    return "residence_class <> 'not_known' AND resident.la IS NULL", join, params
+
+
+# The columns the shares' conditions read: the rows in view are counted by these first (some tens
+# of thousands of groups for all England), and the review group and the residence test are worked out
+# per group, not per death (about a third of the time for millions of deaths).
+GROUPED = ("place_in_hospital", "residence_class", "residence_la_code", "trust_code", "reviewing_cdop_code")
 
 
 def _counts(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, non_resident: str, extra: dict[str, object]
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    non_resident: str,
+    join: str,
+    extra: dict[str, object],
 ) -> dict[str, int]:
+    params = dict(extra)
+    review_group = _review_group(scope, "reviewing_cdop_code", "trust_code", params)
+    keys = ", ".join([*GROUPED, *(["residence_group"] if "residence_group" in non_resident else [])])
     measures = ", ".join(
-        f"count(*) FILTER (WHERE {condition.format(non_resident=non_resident)}) AS {measure}"
+        f"CAST(coalesce(sum(n) FILTER (WHERE {condition.format(non_resident=non_resident)}), 0) AS BIGINT) AS {measure}"
         for measure, (_, condition) in SHARES.items()
     )
-    frame = _query(conn, scope, filters, f"SELECT count(*) AS deaths, {measures} FROM f", extra)
+    body = f"""
+    SELECT CAST(coalesce(sum(n), 0) AS BIGINT) AS deaths, {measures}
+    FROM (SELECT *, {review_group} AS review_group FROM (SELECT {keys}, count(*) AS n FROM f GROUP BY ALL)) AS grouped
+    {join}
+    """
+    groups = ("residence_group",) if "residence_group" in non_resident else ()
+    frame = _query(conn, scope, filters, body, params, groups=groups)
     return {name: int(value) for name, value in frame.row(0, named=True).items()}

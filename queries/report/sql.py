@@ -83,19 +83,25 @@ def scoped_rows(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]
     return _scoped_sql(scope, filters)
 
 
-def _scoped_sql(scope: Scope, filters: Filters) -> tuple[str, dict[str, object]]:
-    """The CTE ``f`` (the rows in view, each with its residence and review
-    group), and its parameters: for case lists."""
+def _scoped_sql(
+    scope: Scope, filters: Filters, residence_group: bool = True, review_group: bool = True
+) -> tuple[str, dict[str, object]]:
+    """The CTE ``f`` (the rows in view, each with its residence and review group
+    unless told they are not read), and its parameters: for case lists."""
     where, params = _row_filter(scope, filters)
-    residence = _residence_group(scope, "r.", params)
-    residence_where = _residence_where(filters, residence, params)
-    if residence_where:
-        where.append(residence_where)
+    groups = []
+    if residence_group or filters.residence_groups:
+        residence = _residence_group(scope, "r.", params)
+        if filters.residence_groups:
+            where.append(_residence_where(filters, residence, params))
+        if residence_group:
+            groups.append(f"{residence} AS residence_group")
+    if review_group:
+        # a group nobody reads still costs its test on every row (DuckDB keeps the join it becomes)
+        groups.append(f"{_review_group(scope, 'r.reviewing_cdop_code', 'r.trust_code', params)} AS review_group")
     sql = f"""
     f AS (
-        SELECT r.*,
-            {residence} AS residence_group,
-            {_review_group(scope, "r.reviewing_cdop_code", "r.trust_code", params)} AS review_group
+        SELECT {", ".join(["r.*", *groups])}
         FROM report_facts AS r
         WHERE {" AND ".join(where)}
     )
@@ -115,9 +121,18 @@ def _member(column: str, param: str, values: Sequence[object], sql_type: str = "
 
 
 def _query(
-    conn: duckdb.DuckDBPyConnection, scope: Scope, filters: Filters, body: str, extra: dict[str, object] | None = None
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    body: str,
+    extra: dict[str, object] | None = None,
+    groups: tuple[str, ...] | None = None,
 ) -> pl.DataFrame:
-    ctes, params = _scoped_sql(scope, filters)
+    """``body`` over the scoped rows ``f``. Each death's ``residence_group`` and
+    ``review_group`` are worked out in ``f`` only when ``groups`` names them
+    (when None, when ``body`` does)."""
+    wanted = groups if groups is not None else tuple(g for g in ("residence_group", "review_group") if g in body)
+    ctes, params = _scoped_sql(scope, filters, "residence_group" in wanted, "review_group" in wanted)
     return _fetch(conn, f"WITH {ctes} {body}", {**params, **(extra or {})})
 
 

@@ -29,7 +29,7 @@ from queries import codes
 from queries.filters import Filters
 from queries.intervals import share_of
 from queries.report.sql import _query
-from queries.schema import get_meta
+from queries.schema import OPEN_REVIEW_STATUSES, get_meta, review_band_sql
 from queries.scope import Scope
 
 BANDS: dict[str, str] = {
@@ -37,16 +37,20 @@ BANDS: dict[str, str] = {
     "6_to_12m": "6 to 12 months",
     "over_12m": "Over 12 months",
 }
-OPEN_STATUSES = ("notified", "under_review")
+OPEN_STATUSES = OPEN_REVIEW_STATUSES
 
-# What a table may be broken down by: (code column, label column); None for one row for the whole view.
-GROUPINGS: dict[str, tuple[str, str]] = {
+# What a table may be broken down by: (the columns counted by, the code and the label worked out
+# from them); None for one row for the whole view. Rows are counted by the plain columns first and
+# labelled after, as a label per row (text built for each of millions of rows) costs far more.
+GROUPINGS: dict[str, tuple[tuple[str, ...], str, str]] = {
     # labelled "2024/25" in SQL: the same text as codes.financial_year_label
     "financial_year": (
+        ("financial_year",),
         "CAST(financial_year AS VARCHAR)",
         "financial_year::VARCHAR || '/' || lpad(((financial_year + 1) % 100)::VARCHAR, 2, '0')",
     ),
     "reviewing_cdop": (
+        ("reviewing_cdop_code", "reviewing_cdop_name"),
         f"coalesce(reviewing_cdop_code, '{codes.UNASSIGNED}')",
         "coalesce(reviewing_cdop_name, reviewing_cdop_code, 'Not yet assigned')",
     ),
@@ -56,9 +60,7 @@ ALL = "all"
 
 def band_sql(end: str) -> str:
     """The band of the time from ``date_of_death`` to the date ``end`` (SQL)."""
-    return f"""CASE WHEN {end} <= date_of_death + INTERVAL 6 MONTH THEN 'within_6m'
-                    WHEN {end} <= date_of_death + INTERVAL 12 MONTH THEN '6_to_12m'
-                    ELSE 'over_12m' END"""
+    return review_band_sql(end)
 
 
 def as_at_date(conn: duckdb.DuckDBPyConnection) -> date:
@@ -75,8 +77,7 @@ def completed_bands(
     """Completed reviews in view by time from death to completion: one row per
     group and band, with the count, the group's total and the share with its
     Wilson 95% interval (None under ``intervals.MIN_DENOMINATOR``)."""
-    where = "review_status = 'completed'"
-    return _banded(conn, scope, filters, by, band_sql("review_completed_date"), where, {})
+    return _banded(conn, scope, filters, by, "completion_band", "completion_band IS NOT NULL", {})
 
 
 def open_bands(
@@ -88,10 +89,19 @@ def open_bands(
 ) -> pl.DataFrame:
     """Open reviews (notified or under review) in view by their age at the
     as-at date (the store's unless given), in the same bands and shape."""
-    day = as_at or as_at_date(conn)
-    where = "list_contains($open_statuses::VARCHAR[], review_status)"
-    extra = {"as_at": day, "open_statuses": list(OPEN_STATUSES)}
-    return _banded(conn, scope, filters, by, band_sql("$as_at::DATE"), where, extra)
+    band, extra = _open_band(conn, as_at)
+    return _banded(conn, scope, filters, by, band, f"{OPEN} IS NOT NULL", extra)
+
+
+OPEN = "open_band"  # set for open reviews only (``queries.schema``)
+
+
+def _open_band(conn: duckdb.DuckDBPyConnection, as_at: date | None) -> tuple[str, dict[str, object]]:
+    """The SQL of an open review's band at ``as_at``, and its parameters: the band worked
+    out at load (``open_band``) for the store's own as-at date, else worked out here."""
+    if as_at is None or as_at == as_at_date(conn):
+        return OPEN, {}
+    return f"CASE WHEN {OPEN} IS NOT NULL THEN {band_sql('$as_at::DATE')} END", {"as_at": as_at}
 
 
 def completion_days(
@@ -99,17 +109,14 @@ def completion_days(
 ) -> pl.DataFrame:
     """Days from death to completed review: per group, the number of reviews,
     the median and the interquartile range (first and third quartiles)."""
-    code, label = _grouping(by)
-    frame = _query(
+    frame = _by_group(
         conn,
         scope,
         filters,
-        f"""
-        SELECT {code} AS "group", {label} AS label, count(*) AS reviews,
-               quantile_cont(review_completed_date - date_of_death, [0.25, 0.5, 0.75]) AS q
-        FROM f WHERE review_status = 'completed'
-        GROUP BY ALL ORDER BY 1
-        """,
+        by,
+        {"reviews": "count(*)", "q": "quantile_cont(completion_days, [0.25, 0.5, 0.75])"},
+        "completion_days IS NOT NULL",
+        {},
     )
     quartiles = frame["q"].to_list()
     return frame.select("group", "label", "reviews").with_columns(
@@ -119,12 +126,37 @@ def completion_days(
     )
 
 
-def _grouping(by: str | None) -> tuple[str, str]:
+def _by_group(
+    conn: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    filters: Filters,
+    by: str | None,
+    columns: dict[str, str],
+    where: str,
+    extra: dict[str, object],
+) -> pl.DataFrame:
+    """``columns`` (name: an aggregate, or a plain expression to count by as well) over ``f``'s
+    rows meeting ``where``, per group of ``by``, with each group's code and label, in order of the
+    group's code. Counted by the plain columns first, labelled after."""
     if by is None:
-        return f"'{ALL}'", "'All'"
-    if by not in GROUPINGS:
+        keys, code, label = (), f"'{ALL}'", "'All'"
+    elif by in GROUPINGS:
+        keys, code, label = GROUPINGS[by]
+    else:
         raise ValueError(f"by must be one of {sorted(GROUPINGS)} or None")
-    return GROUPINGS[by]
+    inner = ", ".join([*keys, *(f'{expression} AS "{name}"' for name, expression in columns.items())])
+    outer = ", ".join(f'"{name}"' for name in columns)
+    return _query(
+        conn,
+        scope,
+        filters,
+        f"""
+        SELECT {code} AS "group", {label} AS label, {outer}
+        FROM (SELECT {inner} FROM f WHERE {where} GROUP BY ALL)
+        ORDER BY 1
+        """,
+        extra,
+    )
 
 
 def _banded(
@@ -136,18 +168,7 @@ def _banded(
     where: str,
     extra: dict[str, object],
 ) -> pl.DataFrame:
-    code, label = _grouping(by)
-    counted = _query(
-        conn,
-        scope,
-        filters,
-        f"""
-        SELECT {code} AS "group", {label} AS label, {band} AS band, count(*) AS reviews
-        FROM f WHERE {where}
-        GROUP BY ALL
-        """,
-        extra,
-    )
+    counted = _by_group(conn, scope, filters, by, {"band": band, "reviews": "count(*)"}, where, extra)
     found = {(g, b): n for g, b, n in counted.select("group", "band", "reviews").iter_rows()}
     labels = dict(counted.select("group", "label").iter_rows())
     rows = []
@@ -198,22 +219,20 @@ def summary(
 ) -> dict[str, int]:
     """One set of totals for the view: deaths, completed and open reviews,
     completed within 6 and within 12 months, open reviews over 12 months old."""
+    band, extra = _open_band(conn, as_at)
     frame = _query(
         conn,
         scope,
         filters,
         f"""
         SELECT count(*) AS deaths,
-               count(*) FILTER (WHERE review_status = 'completed') AS completed,
-               count(*) FILTER (WHERE review_status = 'completed'
-                                AND ({band_sql("review_completed_date")}) = 'within_6m') AS within_6m,
-               count(*) FILTER (WHERE review_status = 'completed'
-                                AND ({band_sql("review_completed_date")}) <> 'over_12m') AS within_12m,
-               count(*) FILTER (WHERE list_contains($open_statuses::VARCHAR[], review_status)) AS open,
-               count(*) FILTER (WHERE list_contains($open_statuses::VARCHAR[], review_status)
-                                AND ({band_sql("$as_at::DATE")}) = 'over_12m') AS open_over_12m
+               count(completion_band) AS completed,
+               count(*) FILTER (WHERE completion_band = 'within_6m') AS within_6m,
+               count(*) FILTER (WHERE completion_band IN ('within_6m', '6_to_12m')) AS within_12m,
+               count({OPEN}) AS open,
+               count(*) FILTER (WHERE ({band}) = 'over_12m') AS open_over_12m
         FROM f
         """,
-        {"as_at": as_at or as_at_date(conn), "open_statuses": list(OPEN_STATUSES)},
+        extra,
     )
     return {name: int(value) for name, value in frame.row(0, named=True).items()}

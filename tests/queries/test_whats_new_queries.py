@@ -252,7 +252,7 @@ def test_a_store_from_before_schema_4_is_brought_up_to_date_by_the_next_load(
     load_file(write_csv(tmp_path / "b.csv", [*FIRST, older("LATER")]), fresh_settings, progress=False)
     conn = open_readonly(fresh_settings.store_path)
     try:
-        assert get_meta(conn, "schema_version") == SCHEMA_VERSION == "5"
+        assert get_meta(conn, "schema_version") == SCHEMA_VERSION == "6"
         loads = dict(conn.execute("SELECT case_id, first_load_id FROM deaths").fetchall())
         assert loads["OLD-1"] == 1 and loads["LATER"] == 2
         assert whatsnew.new_count(conn, cdop_scope(conn, ["LLR"], DAY), datetime(2000, 1, 1)) == 6
