@@ -44,15 +44,14 @@ def hospital_shares(
     count of its deaths in view, share and interval, and England's beside
     (``england_counts``, computed here unless given)."""
     mapping = mapping or mapping_from_store(conn)
-    england = england_for(conn, scope, mapping)
-    by_hospital = _non_resident_of_hospital(england, mapping)
-    # all England's own view asks England's question, so that its two sides agree
-    national = national or _counts(conn, england, england_filters(filters), *by_hospital)
-    local = (
-        national
-        if is_england(scope, filters)
-        else _counts(conn, scope, filters, *(by_hospital if scope.england else (NON_RESIDENT_OF_SCOPE, "", {})))
-    )
+    if national is None:
+        national = england_counts(conn, scope, filters, mapping)
+    if is_england(scope, filters):
+        local = national
+    elif scope.england:  # all England's own view asks England's question, so that its two sides agree
+        local = _counts(conn, scope, filters, *_non_resident_of_hospital(scope, mapping))
+    else:
+        local = _counts(conn, scope, filters, NON_RESIDENT_OF_SCOPE, "", {})
     rows = [
         compared_row(measure, label, local[measure], local["deaths"], national[measure], national["deaths"])
         for measure, (label, _) in SHARES.items()
