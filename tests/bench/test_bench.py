@@ -160,7 +160,7 @@ def test_the_results_table_says_what_was_not_run() -> None:
     text = markdown(results)
     assert "| p95 of a filter change, 1x (worst page and user) | <= 30 ms | 40.0 | **no** |" in text
     assert "| login page answering after `python app.py` | <= 3 s | 1.5 | yes |" in text
-    assert "| worker RSS after the 100x run | <= 300 MB |  | not run |" in text
+    assert "| worker RSS after the 100x run (resting) | <= 300 MB |  | not run |" in text
 
 
 def _browser_run(cold: float, change_worst_user: float) -> dict:
