@@ -12,7 +12,7 @@ from dashboard import review_tables as tables
 from dashboard.callbacks import Callbacks
 from dashboard.context import View, opened_view
 from dashboard.pack.spec import PackTable
-from dashboard.ui import ids, review_figures
+from dashboard.ui import ids, review_figures, unchanged
 from dashboard.ui.clicks import download_href
 from dashboard.ui.components import card_outputs, card_values, chart_card, table
 from dashboard.ui.filter_bar import BAR_STATE, sync_filter_bar
@@ -210,23 +210,33 @@ def _compared(frame: pl.DataFrame, caption: str) -> html.Div:
 
 
 # Three callbacks, each drawing its part of the page as soon as it is ready: the browser asks for them
-# together, and the server answers them side by side.
-@callbacks(
+# together, and the server answers them side by side. Each one's text is sent only where it differs
+# from what the browser shows (``dashboard.ui.unchanged``).
+REFRESH_TEXT = (
     Output(ids.REVIEWS_PERIOD, "children"),
     *card_outputs([ids.REVIEWS_TIMELINESS, ids.REVIEWS_OPEN]),
-    Output(ids.REVIEWS_TIMELINESS, "figure"),
-    Output(ids.part(ids.REVIEWS_TIMELINESS, "table"), "children"),
-    Output(ids.part(ids.REVIEWS_OPEN, "table"), "children"),
     *(
         Output(button, prop)
         for button in (*BY_BUTTONS.values(), *WINDOW_BUTTONS.values())
         for prop in ("aria-pressed", "className")
     ),
+)
+ENGLAND_TEXT = tuple(card_outputs([ids.REVIEWS_ENGLAND]))
+WINDOWS_TEXT = tuple(card_outputs([ids.REVIEWS_POOLED, ids.REVIEWS_CATEGORIES, ids.REVIEWS_EXPECTED]))
+
+
+@callbacks(
+    *REFRESH_TEXT,
+    Output(ids.REVIEWS_TIMELINESS, "figure"),
+    Output(ids.part(ids.REVIEWS_TIMELINESS, "table"), "children"),
+    Output(ids.part(ids.REVIEWS_OPEN, "table"), "children"),
     Input(ids.URL, "search"),
     *BAR_STATE,
+    *unchanged.held(REFRESH_TEXT),
 )
-def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
+def refresh(search: Any, *states: Any) -> tuple[Any, ...]:
     """How fast reviews are done: the lede, completed and open reviews in bands, the controls."""
+    bar, shown = states[: len(BAR_STATE)], states[len(BAR_STATE) :]
     with opened_view(search, page=PATH) as view:
         sync_filter_bar(view, search, bar)
         period = period_label(view.filters, view.options)
@@ -254,10 +264,15 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
         first_header = tables.BY_CHOICES[by]
         band_columns = [(label, label) for label in tables.BAND_LABELS]
         window = tables.window_of(view)
-        return (
+        text = (
             f"Reviews of the deaths in hospitals of {view.scope.label}, {period}; "
             f"open reviews aged at {long_date(as_at)}, the date the data describe.",
             *card_values(parts, [ids.REVIEWS_TIMELINESS, ids.REVIEWS_OPEN]),
+            *pressed_states(tables.BY_CHOICES, by),
+            *pressed_states(tables.WINDOW_CHOICES, str(window.length) if window else tables.DEFAULT_WINDOW),
+        )
+        return (
+            *unchanged.only_changed(text, shown),
             review_figures.banded(completed),
             table(
                 banded_table(completed, days, first_header),
@@ -271,18 +286,17 @@ def refresh(search: Any, *bar: Any) -> tuple[Any, ...]:
                 parts[ids.REVIEWS_OPEN][0],
                 numeric=["total", *tables.BAND_LABELS],
             ),
-            *pressed_states(tables.BY_CHOICES, by),
-            *pressed_states(tables.WINDOW_CHOICES, str(window.length) if window else tables.DEFAULT_WINDOW),
         )
 
 
 @callbacks(
-    *card_outputs([ids.REVIEWS_ENGLAND]),
+    *ENGLAND_TEXT,
     Output(ids.REVIEWS_ENGLAND, "figure"),
     Output(ids.part(ids.REVIEWS_ENGLAND, "table"), "children"),
     Input(ids.URL, "search"),
+    *unchanged.held(ENGLAND_TEXT),
 )
-def refresh_england(search: Any) -> tuple[Any, ...]:
+def refresh_england(search: Any, *shown: Any) -> tuple[Any, ...]:
     """Every share the footprint shows, with England's beside."""
     with opened_view(search) as view:
         period = period_label(view.filters, view.options)
@@ -290,21 +304,22 @@ def refresh_england(search: Any) -> tuple[Any, ...]:
         title = f"Shares of deaths and reviews compared with England, {period}"
         parts = {ids.REVIEWS_ENGLAND: (title, england_summary(england), download_href("review-england", _query(view)))}
         return (
-            *card_values(parts, [ids.REVIEWS_ENGLAND]),
+            *unchanged.only_changed(card_values(parts, [ids.REVIEWS_ENGLAND]), shown),
             review_figures.compared(england),
             _compared(england, title),
         )
 
 
 @callbacks(
-    *card_outputs([ids.REVIEWS_POOLED, ids.REVIEWS_CATEGORIES, ids.REVIEWS_EXPECTED]),
+    *WINDOWS_TEXT,
     Output(ids.part(ids.REVIEWS_POOLED, "table"), "children"),
     Output(ids.REVIEWS_CATEGORIES, "figure"),
     Output(ids.part(ids.REVIEWS_CATEGORIES, "table"), "children"),
     Output(ids.part(ids.REVIEWS_EXPECTED, "table"), "children"),
     Input(ids.URL, "search"),
+    *unchanged.held(WINDOWS_TEXT),
 )
-def refresh_windows(search: Any) -> tuple[Any, ...]:
+def refresh_windows(search: Any, *shown: Any) -> tuple[Any, ...]:
     """Pooled years against the window before, and what the deaths were."""
     with opened_view(search) as view:
         window = tables.window_of(view)
@@ -338,7 +353,9 @@ def refresh_windows(search: Any) -> tuple[Any, ...]:
             ("change", "Change"),
         ]
         return (
-            *card_values(parts, [ids.REVIEWS_POOLED, ids.REVIEWS_CATEGORIES, ids.REVIEWS_EXPECTED]),
+            *unchanged.only_changed(
+                card_values(parts, [ids.REVIEWS_POOLED, ids.REVIEWS_CATEGORIES, ids.REVIEWS_EXPECTED]), shown
+            ),
             table(
                 pooled_table(pooled, window) if window else pooled,
                 pooled_columns,

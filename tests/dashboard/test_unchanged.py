@@ -8,7 +8,7 @@ import pytest
 from dash import no_update
 
 from dashboard.ui import ids, unchanged
-from dashboard.views import overview, reviewing
+from dashboard.views import overview, reviewing, reviews
 from tests.dash_client import DashClient
 
 PERIOD = f"{ids.OVERVIEW_PERIOD}.children"
@@ -37,10 +37,42 @@ def test_the_overview_sends_only_the_text_that_changed(llr: DashClient) -> None:
         assert second.get(key, shown[key]) == fresh[key], key
 
 
-@pytest.mark.parametrize("view", [overview, reviewing], ids=["overview", "reviewing"])
-def test_what_the_browser_claims_to_show_only_decides_what_is_sent(llr: DashClient, view) -> None:
-    keys = [f"{output.component_id}.{output.component_property}" for output in view.TEXT]
+def keys_of(outputs) -> list[str]:
+    return [f"{output.component_id}.{output.component_property}" for output in outputs]
+
+
+TEXTS = {
+    "overview": overview.TEXT,
+    "reviewing": reviewing.TEXT,
+    "reviews": reviews.REFRESH_TEXT,
+    "reviews-england": reviews.ENGLAND_TEXT,
+    "reviews-windows": reviews.WINDOWS_TEXT,
+}
+
+
+@pytest.mark.parametrize("name", TEXTS)
+def test_what_the_browser_claims_to_show_only_decides_what_is_sent(llr: DashClient, name: str) -> None:
+    keys = keys_of(TEXTS[name])
     forged = {key: "RBS Royal Brompton; 9,999 deaths" for key in keys}
     answer = llr.outputs(keys[0], {"url.search": "?fy=2023", **forged})
     plain = llr.outputs(keys[0], {"url.search": "?fy=2023"})
     assert answer == plain
+
+
+def test_the_reviews_page_sends_only_the_text_that_changed(llr: DashClient) -> None:
+    keys = keys_of(reviews.REFRESH_TEXT)
+    first = llr.outputs(keys[0], {"url.search": "?fy=2023"})
+    assert set(keys) <= set(first)
+    shown = {key: first[key] for key in keys}
+    # five years pooled: the window's buttons change, the lede and the timeliness cards do not
+    second = llr.outputs(keys[0], {"url.search": "?fy=2023&window=5", **shown})
+    assert f"{reviews.WINDOW_BUTTONS['5']}.aria-pressed" in second
+    assert f"{reviews.WINDOW_BUTTONS['3']}.aria-pressed" in second
+    assert keys[0] not in second and f"{reviews.BY_BUTTONS['financial_year']}.aria-pressed" not in second
+    fresh = llr.outputs(keys[0], {"url.search": "?fy=2023&window=5"})
+    for key in keys:
+        assert second.get(key, shown[key]) == fresh[key], key
+    windows = keys_of(reviews.WINDOWS_TEXT)
+    before = llr.outputs(windows[0], {"url.search": "?fy=2023"})
+    after = llr.outputs(windows[0], {"url.search": "?fy=2023&window=5", **{key: before[key] for key in windows}})
+    assert windows[0] in after  # the pooled table's heading names the new window
