@@ -37,9 +37,7 @@ def engine_for(url: str) -> Engine:
 
         return engine
     # connect_timeout: a server that does not answer fails the request in seconds (a 503), not minutes
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5}
-    )
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args={"connect_timeout": 5})
 
 
 def is_sqlite_url(url: str) -> bool:

@@ -115,9 +115,7 @@ BUDGET_KEY = "LIMITER/cdop/user-7/server-time/15000/10/second"
 
 
 def batched_storage(url: str) -> OperationalStorage:
-    storage = storage_from_string(
-        f"{SCHEME}://", engine=operational.connect(url), batched_scopes=("server-time",)
-    )
+    storage = storage_from_string(f"{SCHEME}://", engine=operational.connect(url), batched_scopes=("server-time",))
     assert isinstance(storage, OperationalStorage)
     return storage
 

@@ -102,7 +102,9 @@ def test_workers_starting_together_on_an_empty_store_all_start(empty_url: str) -
 def test_the_setting_defaults_to_the_sqlite_file_and_takes_a_postgresql_url(tmp_path: Path) -> None:
     default = load_settings({"DATA_DIR": str(tmp_path)})
     assert default.operational_url == f"sqlite:///{tmp_path.resolve() / 'operational.sqlite'}"
-    chosen = load_settings({"DATA_DIR": str(tmp_path), "OPERATIONAL_DB_URL": "postgresql://app:pw@db.internal:5432/cdop"})
+    chosen = load_settings(
+        {"DATA_DIR": str(tmp_path), "OPERATIONAL_DB_URL": "postgresql://app:pw@db.internal:5432/cdop"}
+    )
     assert chosen.operational_url == "postgresql+psycopg://app:pw@db.internal:5432/cdop"
     assert load_settings({"OPERATIONAL_DB_URL": "postgres://a@h/d"}).operational_url == "postgresql+psycopg://a@h/d"
 
