@@ -42,7 +42,7 @@ from settings import load_settings
 
 # page -> (path, a part of its refresh callback's output that names it uniquely)
 PAGES = {
-    "overview": ("/", "overview-headline-0-value.children"),
+    "overview": ("/", "overview-trust.figure"),  # its text is set beside its charts (set_props)
     "trusts": ("/trusts", "drill-crumbs.children"),
     "reviewing": ("/reviewing", "review-headline-0-value.children"),
     # the Reviews page answers in three callbacks, side by side: each is timed as a page of its own

@@ -7,6 +7,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+# the overview's callback, found by its first chart: its text is set beside its outputs (set_props)
+OVERVIEW = "overview-trust.figure"
+
 
 def split_outputs(output: str) -> list[dict[str, str]]:
     """'..a.b...c.d..' or 'a.b' -> [{'id': 'a', 'property': 'b'}, ...] (the renderer's shape)."""

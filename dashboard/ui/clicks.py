@@ -75,26 +75,27 @@ def download_href(name: str, query: str) -> str:
 def bar_clicks_filter(callbacks: Callbacks, targets: dict[str, Target | list[Target]]) -> None:
     """Register, on ``callbacks``, a click on a mark of each chart in ``targets`` (chart id -> the filter
     control its marks' codes choose, and the controls that choice empties; or a list of those, tried
-    in turn) as a filter change."""
-    graphs = list(targets)
-    choices = [[t] if isinstance(t, tuple) else list(t) for t in targets.values()]
-    controls = list(dict.fromkeys(control for options in choices for control, _ in options))
-    cleared = [c for options in choices for _, clears in options for c in clears]
-    outputs = list(dict.fromkeys([*controls, *cleared]))
+    in turn) as a filter change. One callback per chart, whose outputs are only the controls its own
+    clicks can change: Dash marks every output of a callback as loading, and redraws each, on every
+    call (a click on the age chart redrew the trust, hospital and place controls too)."""
     param = {control: name for control, (name, _label) in ids.FILTER_DROPDOWNS.items()}
-    config = {
-        "graphs": graphs,
-        "controls": controls,
-        "choices": choices,
-        "outputs": outputs,
-        "params": {control: param[control] for control in outputs},  # each control's URL parameter
-    }
-    callbacks.clientside(
-        BAR_CLICK_TO_CONTROLS.replace("QUERY_JS", QUERY_JS).replace("CONFIG", json.dumps(config)),
-        *(Output(control, "value", allow_duplicate=True) for control in outputs),
-        Output(ids.URL, "search", allow_duplicate=True),
-        *(Input(graph, "clickData") for graph in graphs),
-        *(State(control, "options") for control in controls),
-        State(ids.URL, "search"),
-        prevent_initial_call=True,
-    )
+    for graph, target in targets.items():
+        choices = [target] if isinstance(target, tuple) else list(target)
+        controls = list(dict.fromkeys(control for control, _ in choices))
+        outputs = list(dict.fromkeys([*controls, *(c for _, clears in choices for c in clears)]))
+        config = {
+            "graphs": [graph],
+            "controls": controls,
+            "choices": [choices],
+            "outputs": outputs,
+            "params": {control: param[control] for control in outputs},  # each control's URL parameter
+        }
+        callbacks.clientside(
+            BAR_CLICK_TO_CONTROLS.replace("QUERY_JS", QUERY_JS).replace("CONFIG", json.dumps(config)),
+            *(Output(control, "value", allow_duplicate=True) for control in outputs),
+            Output(ids.URL, "search", allow_duplicate=True),
+            Input(graph, "clickData"),
+            *(State(control, "options") for control in controls),
+            State(ids.URL, "search"),
+            prevent_initial_call=True,
+        )

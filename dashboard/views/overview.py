@@ -174,7 +174,8 @@ def listing(frame: pl.DataFrame, label: str) -> str:
     return "; ".join(parts) + "." if parts else "No deaths."
 
 
-# the page's text, sent only where it differs from what the browser shows (``dashboard.ui.unchanged``)
+# the page's text, set only where it differs from what the browser shows, and not as outputs of the
+# callback (``dashboard.ui.unchanged``)
 TEXT = (
     Output(ids.OVERVIEW_PERIOD, "children"),
     *tile_outputs(ids.OVERVIEW_HEADLINE, HEADLINE_TILES),
@@ -183,7 +184,6 @@ TEXT = (
 
 
 @callbacks(
-    *TEXT,
     *(Output(name, "figure") for name in CHARTS),
     Input(ids.URL, "search"),
     *BAR_STATE,
@@ -241,7 +241,8 @@ def refresh(search: Any, *states: Any) -> tuple[Any, ...]:
             *tile_values(headline_tiles(head, view), HEADLINE_TILES),
             *card_values(parts, CHARTS),
         )
-        return (*unchanged.only_changed(text, shown), *figs)
+        unchanged.set_changed(TEXT, text, shown)
+        return figs
 
 
 # a click on a bar filters every view by what it shows

@@ -146,7 +146,7 @@ def test_python_app_py_builds_the_demo_then_serves_it_with_gunicorn(tmp_path: Pa
         user = User(served.base, "llr", "demo-llr")
         user.sign_in()
         dependencies = json.loads(user.request("/_dash-dependencies")[1])
-        overview = next(d for d in dependencies if "overview-headline-0-value.children" in d["output"])
+        overview = next(d for d in dependencies if "overview-trust.figure" in d["output"])
         answered, _ = user.request(
             "/_dash-update-component", body=callback_body(overview, {"url.search": "?fy=2023"}, "url.search")
         )

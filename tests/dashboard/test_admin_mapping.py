@@ -18,7 +18,7 @@ from queries.scope import cdop_scope
 from queries.store import open_readonly
 from settings import Settings
 from tests.conftest import make_app, signed_in
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient
 
 LATER = "2099-04-01"  # far enough ahead that the calendar never reaches it while the suite runs
 MERGE = {
@@ -87,11 +87,11 @@ def test_an_admin_previews_and_applies_a_merger_that_users_see_on_its_day(own_se
 
     # today, LLR's user still sees LLR; on the day (a second worker, same stores), both footprints
     llr_user = DashClient(signed_in(app, "llr"))
-    headline = llr_user.outputs("overview-headline-0-value.children", {"url.search": ""})
+    headline = llr_user.outputs(OVERVIEW, {"url.search": ""})
     assert f"{llr:,}" in text(headline)
     on_the_day = make_app(replace(own_settings, fixed_today=day))
     merged = DashClient(signed_in(on_the_day, "llr"))
-    after = text(merged.outputs("overview-headline-0-value.children", {"url.search": ""}))
+    after = text(merged.outputs(OVERVIEW, {"url.search": ""}))
     current = mapping_store.load(engine)
     assert f"{deaths(own_settings, ['EMCD'], day, current):,}" in after
     assert deaths(own_settings, ["EMCD"], day, current) >= max(llr, nham)

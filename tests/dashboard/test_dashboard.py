@@ -16,7 +16,7 @@ from queries import report
 from queries.filters import Filters
 from queries.scope import cdop_scope, england_scope
 from tests.conftest import csrf_token, post_login, signed_in
-from tests.dash_client import DashClient, split_outputs
+from tests.dash_client import OVERVIEW, DashClient, split_outputs
 from tests.dash_client import tiles as headline
 
 TODAY = date.today()
@@ -116,7 +116,7 @@ def test_every_cdop_has_a_demo_user_and_the_header_says_who_is_signed_in(dash_ap
 
 
 def test_overview_numbers_equal_the_query_layer(llr: DashClient, conn: duckdb.DuckDBPyConnection) -> None:
-    got = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?fy=2023"})
+    got = llr.outputs(OVERVIEW, {"url.search": "?fy=2023"})
     head = report.headline(conn, cdop_scope(conn, ["LLR"], TODAY), Filters(financial_years=(2023,))).row(0, named=True)
     tiles = headline(got, ids.OVERVIEW_HEADLINE)
     assert tiles["Deaths in hospitals in this footprint"] == f"{head['deaths']:,}"
@@ -131,16 +131,16 @@ def test_overview_numbers_equal_the_query_layer(llr: DashClient, conn: duckdb.Du
 
 
 def test_admin_sees_all_england_and_can_switch_footprint(admin: DashClient, conn: duckdb.DuckDBPyConnection) -> None:
-    everything = headline(admin.outputs(ids.OVERVIEW_HEADLINE, {"url.search": ""}), ids.OVERVIEW_HEADLINE)
+    everything = headline(admin.outputs(OVERVIEW, {"url.search": ""}), ids.OVERVIEW_HEADLINE)
     england = report.headline(conn, england_scope(conn, TODAY), Filters())["deaths"][0]
     assert everything["Deaths in hospitals in England"] == f"{england:,}"
-    one = headline(admin.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?footprint=NCL"}), ids.OVERVIEW_HEADLINE)
+    one = headline(admin.outputs(OVERVIEW, {"url.search": "?footprint=NCL"}), ids.OVERVIEW_HEADLINE)
     ncl = report.headline(conn, cdop_scope(conn, ["NCL"], TODAY), Filters())["deaths"][0]
     assert one["Deaths in hospitals in this footprint"] == f"{ncl:,}"
 
 
 def test_the_url_sets_the_filters_and_foreign_values_are_dropped(llr: DashClient) -> None:
-    got = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?fy=2024&trust=RWE&trust=RBS&site=RBS25&place=nicu&x=1"})
+    got = llr.outputs(OVERVIEW, {"url.search": "?fy=2024&trust=RWE&trust=RBS&site=RBS25&place=nicu&x=1"})
     assert got["url.search"] == "?fy=2024&trust=RWE&place=nicu"  # canonical: the foreign trust and site are gone
     assert got[f"{ids.FILTER_TRUST}.value"] == ["RWE"]
     assert got[f"{ids.FILTER_SITE}.value"] == []
@@ -158,21 +158,22 @@ def bar_values(got: dict[str, object]) -> dict[str, object]:
 
 def test_a_change_made_in_the_bar_costs_only_the_page(llr: DashClient) -> None:
     """The browser already holds the values and options: the answer sets only the summary."""
-    first = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?fy=2024"})
+    first = llr.outputs(OVERVIEW, {"url.search": "?fy=2024"})
     held = {**bar_values(first), "url.search": "?fy=2024&age=0-27d", f"{ids.FILTER_AGE}.value": ["0-27d"]}
-    got = llr.outputs(ids.OVERVIEW_HEADLINE, held)
-    outputs = {f"{o['id']}.{o['property']}" for o in split_outputs(llr.find(ids.OVERVIEW_HEADLINE)["output"])}
-    assert set(got) - outputs == {f"{ids.FILTER_SUMMARY}.children"}
+    got = llr.outputs(OVERVIEW, held)
+    outputs = {f"{o['id']}.{o['property']}" for o in split_outputs(llr.find(OVERVIEW)["output"])}
+    # of the bar, only its summary (the page's own text is set beside the charts, where it changed)
+    assert {key for key in set(got) - outputs if not key.startswith("overview-")} == {f"{ids.FILTER_SUMMARY}.children"}
     assert "0-27 days" in got[f"{ids.FILTER_SUMMARY}.children"]
     # values the bar holds that the URL does not have are put right, and a stale key brings the options
-    stale = llr.outputs(ids.OVERVIEW_HEADLINE, {**held, f"{ids.FILTER_OPTIONS_KEY}.data": "old"})
+    stale = llr.outputs(OVERVIEW, {**held, f"{ids.FILTER_OPTIONS_KEY}.data": "old"})
     assert f"{ids.FILTER_TRUST}.options" in stale and f"{ids.FILTER_AGE}.value" not in stale
-    wrong = llr.outputs(ids.OVERVIEW_HEADLINE, {**held, f"{ids.FILTER_AGE}.value": ["1-4y"]})
+    wrong = llr.outputs(OVERVIEW, {**held, f"{ids.FILTER_AGE}.value": ["1-4y"]})
     assert wrong[f"{ids.FILTER_AGE}.value"] == ["0-27d"] and f"{ids.FILTER_TRUST}.options" not in wrong
 
 
 def test_a_cdop_user_cannot_borrow_another_footprint(llr: DashClient) -> None:
-    got = llr.outputs(ids.OVERVIEW_HEADLINE, {"url.search": "?footprint=NCL", f"{ids.FOOTPRINT}.value": "ENGLAND"})
+    got = llr.outputs(OVERVIEW, {"url.search": "?footprint=NCL", f"{ids.FOOTPRINT}.value": "ENGLAND"})
     assert got["url.search"] == ""  # back to the user's one footprint, which URLs do not name
     assert got[f"{ids.FOOTPRINT}.value"] is None
     assert [o["value"] for o in got[f"{ids.FOOTPRINT}.options"]] == ["LLR"]
@@ -197,12 +198,19 @@ def test_a_bar_click_is_a_filter_bar_change_in_the_browser_not_a_server_callback
         ids.GEO_MAP: True,
         ids.DRILL_CHART: False,
     }
-    bar_click = next(d for d in llr.dependencies if any(i["id"] == ids.OVERVIEW_AGE for i in d["inputs"]))
-    # what a click may set: the filter controls the bars stand for and the URL's query, nothing else
-    assert {o.split("@")[0] for o in bar_click["output"].strip(".").split("...")} == {
-        f"{ids.URL}.search",
-        *(f"{control}.value" for control in (ids.FILTER_TRUST, ids.FILTER_SITE, ids.FILTER_AGE, ids.FILTER_PLACE)),
-    }
+    # what a click may set: the filter controls its chart's bars stand for and the URL's query, nothing
+    # else (not even another chart's controls: Dash would mark each as loading on every click)
+    for chart, controls in (
+        (ids.OVERVIEW_AGE, {ids.FILTER_AGE}),
+        (ids.OVERVIEW_PLACE, {ids.FILTER_PLACE}),
+        (ids.OVERVIEW_TRUST, {ids.FILTER_TRUST, ids.FILTER_SITE}),
+    ):
+        (bar_click,) = [d for d in llr.dependencies if any(i["id"] == chart for i in d["inputs"])]
+        assert [i["id"] for i in bar_click["inputs"]] == [chart]
+        assert {o.split("@")[0] for o in bar_click["output"].strip(".").split("...")} == {
+            f"{ids.URL}.search",
+            *(f"{control}.value" for control in controls),
+        }
     map_click = next(d for d in llr.dependencies if any(i["id"] == ids.GEO_MAP for i in d["inputs"]))
     # a hospital sets the hospital filter (and empties the trust's); an area, where the children lived;
     # and the URL's query, written with them

@@ -16,7 +16,7 @@ from dashboard.delivery import COMPRESSION, IMMUTABLE
 from dashboard.ui import grid_code, ids
 from dashboard.views import trends
 from queries import report
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient
 from tests.plotly_bundle import (
     FULL_BUNDLE,
     bundle,
@@ -189,7 +189,7 @@ def test_a_fingerprinted_file_is_compressed_once_per_process_and_nothing_else_is
     # unfingerprinted files and every answer still go through flask-compress, each time
     for url in ("/assets/style.css", "/assets/style.css?m=1", "/_dash-layout", "/_dash-dependencies"):
         assert fetch(llr.client, url, "br").headers["Content-Encoding"] == "br", url
-    request = llr.body(llr.find(ids.OVERVIEW_HEADLINE), {"url.search": ""})
+    request = llr.body(llr.find(OVERVIEW), {"url.search": ""})
     answer = llr.client.post("/_dash-update-component", json=request, headers={"Accept-Encoding": "br"})
     assert answer.headers["Content-Encoding"] == "br"
     assert len(compressed) == done
@@ -243,7 +243,7 @@ def test_revalidating_a_compressed_asset_gets_a_304(llr: DashClient) -> None:
 def test_pages_and_answers_are_never_stored(llr: DashClient) -> None:
     for path in ("/", "/trusts", "/_dash-layout", "/_dash-dependencies"):
         assert llr.client.get(path).headers["Cache-Control"] == "no-store", path
-    answer = llr.call(ids.OVERVIEW_HEADLINE, {"url.search": ""})
+    answer = llr.call(OVERVIEW, {"url.search": ""})
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     anonymous = llr.client.application.test_client()
     assert anonymous.get("/login").headers["Cache-Control"] == "no-store"

@@ -19,6 +19,7 @@ from ingest.loader import load_file
 from operational import accounts
 from settings import load_settings
 from tests.conftest import signed_in
+from tests.dash_client import OVERVIEW as OVERVIEW_CALLBACK
 from tests.dash_client import DashClient
 from tests.dash_client import tiles as headline
 from tests.extract_rows import many, write_csv
@@ -39,7 +40,7 @@ def recheck(app) -> None:
 
 
 def assert_unavailable(client: DashClient) -> None:
-    response = client.call(OVERVIEW, {"url.search": ""})
+    response = client.call(OVERVIEW_CALLBACK, {"url.search": ""})
     assert response.status_code == 503
     body = response.get_json()
     assert body["error"] == "the deaths store is unavailable" and "Traceback" not in str(body)
@@ -56,7 +57,7 @@ def test_a_missing_store_says_so_and_recovers_when_it_arrives(tmp_path: Path) ->
     assert_unavailable(client)
     load_file(write_csv(tmp_path / "x.csv", many(4)), settings, progress=False)
     recheck(app)
-    tiles = headline(client.outputs(OVERVIEW, {"url.search": ""}), OVERVIEW)
+    tiles = headline(client.outputs(OVERVIEW_CALLBACK, {"url.search": ""}), OVERVIEW)
     assert tiles["Deaths in hospitals in England"] == "4"
     assert client.client.get("/healthz").status_code == 200
 
@@ -65,7 +66,7 @@ def test_a_corrupt_store_is_unavailable_until_replaced(tmp_path: Path) -> None:
     app, settings = app_without_store(tmp_path / "data")
     load_file(write_csv(tmp_path / "x.csv", many(3)), settings, progress=False)
     client = DashClient(signed_in(app, "analyst", "a long enough password"))
-    assert client.call(OVERVIEW, {"url.search": ""}).status_code == 200
+    assert client.call(OVERVIEW_CALLBACK, {"url.search": ""}).status_code == 200
     broken = settings.store_path.with_name("broken")
     broken.write_bytes(b"this is not a DuckDB file" * 1000)
     broken.replace(settings.store_path)
@@ -73,7 +74,7 @@ def test_a_corrupt_store_is_unavailable_until_replaced(tmp_path: Path) -> None:
     assert_unavailable(client)
     load_file(write_csv(tmp_path / "y.csv", many(5)), settings, replace=True, progress=False)
     recheck(app)
-    assert client.call(OVERVIEW, {"url.search": ""}).status_code == 200
+    assert client.call(OVERVIEW_CALLBACK, {"url.search": ""}).status_code == 200
 
 
 def test_a_store_locked_by_another_writer_is_unavailable_then_recovers(tmp_path: Path) -> None:
@@ -101,7 +102,7 @@ def test_a_store_locked_by_another_writer_is_unavailable_then_recovers(tmp_path:
         holder.kill()
         holder.wait()
     recheck(app)
-    assert client.call(OVERVIEW, {"url.search": ""}).status_code == 200
+    assert client.call(OVERVIEW_CALLBACK, {"url.search": ""}).status_code == 200
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +118,7 @@ def two_stores(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 def llr_total(client: DashClient) -> tuple[int, int]:
     """(headline deaths, sum of the by-trust bars) from one overview response."""
-    got = client.outputs(OVERVIEW, {"url.search": ""})
+    got = client.outputs(OVERVIEW_CALLBACK, {"url.search": ""})
     deaths = int(got[f"{OVERVIEW}-0-value.children"].replace(",", ""))  # the first tile: deaths
     bars = sum(sum(trace["x"]) for trace in got["overview-trust.figure"]["data"])
     return deaths, bars

@@ -50,6 +50,32 @@ def test_stacked_bars_keep_every_stack_in_its_own_colour() -> None:
     assert figure.layout.barmode == "stack"
 
 
+def test_stacked_bars_without_a_legend_are_one_trace_each_bar_starting_where_its_row_left_off() -> None:
+    frame = pl.DataFrame(
+        {
+            "trust_name": ["A", "A", "B", "B"],
+            "trust_code": ["A1", "A1", "B1", "B1"],
+            "place": ["nicu", "picu", "nicu", "ed"],
+            "place_label": ["NICU", "PICU", "NICU", "ED"],
+            "deaths": [3, 2, 4, 0],
+        }
+    )
+    figure = valid(
+        figures.stacked_horizontal(
+            frame, "trust_name", "trust_code", "place", "place_label", figures.PLACE_COLOURS, legend=False
+        )
+    )
+    (bars,) = figure.data
+    segments = list(zip(bars.y, bars.base, bars.x, [tuple(c) for c in bars.customdata], bars.marker.color, strict=True))
+    # B (4) below A (5); a stack's bars in the order of the stacks; no bar for a count of 0
+    assert segments == [
+        ("B", 0, 4, ("B1", "NICU"), figures.PLACE_COLOURS["nicu"]),
+        ("A", 0, 3, ("A1", "NICU"), figures.PLACE_COLOURS["nicu"]),
+        ("A", 3, 2, ("A1", "PICU"), figures.PLACE_COLOURS["picu"]),
+    ]
+    assert figure.layout.barmode == "overlay" and list(figure.layout.yaxis.categoryarray) == ["B", "A"]
+
+
 def test_trend_lines_differ_by_dash_as_well_as_colour() -> None:
     frame = pl.DataFrame(
         {

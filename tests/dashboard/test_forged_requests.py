@@ -31,7 +31,7 @@ from queries.scope import cdop_scope
 from queries.store import open_readonly
 from settings import REFERENCE_DIR
 from tests.conftest import signed_in
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient
 from tests.dash_client import tiles as headline
 
 USER, CDOP = "llr", "LLR"
@@ -239,7 +239,7 @@ def test_a_cdop_user_asking_for_any_other_footprint_gets_their_own(dash_app, cli
     finally:
         conn.close()
     search = "?" + urlencode({"footprint": value})
-    got = client.outputs(ids.OVERVIEW_HEADLINE, {"url.search": search, f"{ids.FOOTPRINT}.value": value})
+    got = client.outputs(OVERVIEW, {"url.search": search, f"{ids.FOOTPRINT}.value": value})
     tiles = headline(got, ids.OVERVIEW_HEADLINE)
     assert tiles.get("Deaths in hospitals in this footprint") == f"{own:,}", (value, tiles)
     assert got["url.search"] == ""  # back to the user's one footprint
@@ -299,7 +299,7 @@ def test_the_leak_detector_would_see_a_leak(dash_app, markers: dict[str, set[str
 )
 def test_fuzzed_query_strings_never_fail_or_leak(client: DashClient, markers: dict[str, set[str]], search: str) -> None:
     outputs = (
-        "overview-headline-0-value.children",
+        OVERVIEW,
         "review-headline-0-value.children",
         "about-facts.children",
         "geo-chart.figure",

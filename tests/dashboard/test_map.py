@@ -22,7 +22,7 @@ from queries.scope import Scope, cdop_scope, england_scope
 from queries.store import open_readonly
 from settings import Settings
 from tests.conftest import make_app, signed_in
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient
 
 FIGURE = f"{ids.GEO_MAP}.figure"
 PAYLOAD_BUDGET = 400_000  # bytes of the compressed callback answer, figure and all
@@ -145,7 +145,7 @@ def test_the_area_filter_narrows_every_view_and_drops_areas_the_footprint_has_no
     away = next(a for a in table["residence_area"] if a.startswith("E") and a not in scope.la_codes)
     figure = llr.outputs(FIGURE, {"url.search": f"?area={away}"})[FIGURE]
     assert set(area_counts(figure)) == {away}
-    overview = llr.outputs("overview-headline-0-value.children", {"url.search": f"?area={away}"})
+    overview = llr.outputs(OVERVIEW, {"url.search": f"?area={away}"})
     assert "Area of residence:" in overview[f"{ids.FILTER_SUMMARY}.children"]
     # an area no child who died here lived in is not an option: dropped, the view stays whole
     conn = open_readonly(demo_settings.store_path)

@@ -12,6 +12,7 @@ import pytest
 from scripts.throwaway_postgres import ThrowawayPostgres
 from settings import Settings
 from tests.conftest import csrf_token, make_app, post_login, settings_for, signed_in
+from tests.dash_client import OVERVIEW as OVERVIEW_CALLBACK
 from tests.dash_client import DashClient
 
 OVERVIEW = "overview-headline"
@@ -34,13 +35,13 @@ def test_postgresql_stopped_gives_503s_refuses_sign_in_and_recovers_without_a_re
     shutil.copyfile(demo_settings.store_path, settings.store_path)
     app = make_app(settings)
     llr = DashClient(signed_in(app, "llr"))
-    assert llr.call(OVERVIEW, {"url.search": ""}).status_code == 200
+    assert llr.call(OVERVIEW_CALLBACK, {"url.search": ""}).status_code == 200
     newcomer = app.server.test_client()
     token = csrf_token(newcomer)  # the sign-in page itself needs no store
 
     own_postgres.halt()
     for response in (
-        llr.call(OVERVIEW, {"url.search": "?fy=2024"}),
+        llr.call(OVERVIEW_CALLBACK, {"url.search": "?fy=2024"}),
         llr.client.get("/"),
         llr.client.get("/_dash-layout"),
         llr.client.get("/download/cases.csv"),
@@ -53,7 +54,7 @@ def test_postgresql_stopped_gives_503s_refuses_sign_in_and_recovers_without_a_re
     assert refused.status_code == 503 and "Traceback" not in refused.get_data(as_text=True)
 
     own_postgres.resume()
-    assert llr.call(OVERVIEW, {"url.search": "?fy=2024"}).status_code == 200  # the same session, the same app
+    assert llr.call(OVERVIEW_CALLBACK, {"url.search": "?fy=2024"}).status_code == 200  # the same session, the same app
     assert llr.client.get("/healthz").get_data(as_text=True) == "ok"
     assert newcomer.get("/_dash-layout").status_code == 401  # the refused sign-in left nobody signed in
     assert post_login(newcomer, "ncl", "demo-ncl").status_code == 302

@@ -25,10 +25,10 @@ from operational import audit
 from operational import tables as operational
 from settings import Settings, load_settings
 from tests.conftest import make_app, signed_in
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient
 
 PROJECT = Path(__file__).resolve().parents[2]
-HEADLINE = "overview-headline-0-value.children"
+HEADLINE = OVERVIEW  # the overview's callback
 YEARS = ["2019", "2020", "2021", "2022", "2023", "2024", "2025"]
 
 

@@ -40,7 +40,7 @@ from queries.store import open_readonly
 from settings import REFERENCE_DIR, Settings
 from tests.commands.test_cli import run_app
 from tests.conftest import make_app, settings_for, signed_in
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient
 from tests.dash_client import tiles as headline
 
 RESERVED = sorted(RESERVED_WORDS)
@@ -301,7 +301,7 @@ def test_a_store_holding_a_cdop_coded_england_gives_its_users_only_their_footpri
     _grant_directly(engine, "eve", "ENGLAND")
     eve = DashClient(signed_in(app, "eve", PASSWORD))
     for search in ("", "?footprint=ENGLAND", f"?footprint={ENGLAND}", "?footprint=ALL"):
-        got = eve.outputs(ids.OVERVIEW_HEADLINE, {"url.search": search})
+        got = eve.outputs(OVERVIEW, {"url.search": search})
         tiles = headline(got, ids.OVERVIEW_HEADLINE)
         assert "Deaths in hospitals in England" not in tiles, search
         assert tiles["Deaths in hospitals in this footprint"] == f"{expected:,}", search

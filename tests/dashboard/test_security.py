@@ -21,6 +21,7 @@ from operational import accounts, audit, throttle
 from operational import tables as operational
 from settings import Settings, load_settings
 from tests.conftest import csrf_token, post_login, signed_in
+from tests.dash_client import OVERVIEW
 from tests.extract_rows import many, write_csv
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -233,7 +234,7 @@ def test_page_views_downloads_and_refusals_are_audited_and_only_admins_see_the_l
 
     engine = engine_of(ops_app)
     glos = DashClient(signed_in(ops_app, "glos"))
-    glos.outputs("overview-headline", {"url.search": "?fy=2024"})
+    glos.outputs(OVERVIEW, {"url.search": "?fy=2024"})
     views = [e for e in audit.recent(engine, event="page_view") if e["username"] == "glos"]
     assert views and views[0]["detail"]["query"] == "?fy=2024" and views[0]["detail"]["page"] == "/"
     assert glos.client.get("/download/audit.csv").status_code == 403

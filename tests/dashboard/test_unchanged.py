@@ -9,7 +9,7 @@ from dash import no_update
 
 from dashboard.ui import ids, unchanged
 from dashboard.views import overview, reviewing, reviews
-from tests.dash_client import DashClient
+from tests.dash_client import OVERVIEW, DashClient, split_outputs
 
 PERIOD = f"{ids.OVERVIEW_PERIOD}.children"
 TEXT = [f"{output.component_id}.{output.component_property}" for output in overview.TEXT]
@@ -22,17 +22,24 @@ def test_only_changed_leaves_out_exactly_the_values_already_shown() -> None:
         unchanged.only_changed(["a", "b"], ["a"])
 
 
+def test_the_overview_sets_its_text_beside_its_outputs_not_as_outputs(llr: DashClient) -> None:
+    """Dash marks (and redraws) every output of a callback as loading while it runs: the overview's
+    outputs are its charts alone, and its text is set (``set_props``) with the answer."""
+    assert {o["id"] for o in split_outputs(llr.find(OVERVIEW)["output"])} == set(overview.CHARTS)
+    assert set(TEXT) <= set(llr.outputs(OVERVIEW, {"url.search": "?fy=2023"}))
+
+
 def test_the_overview_sends_only_the_text_that_changed(llr: DashClient) -> None:
-    first = llr.outputs(PERIOD, {"url.search": "?fy=2023"})
+    first = llr.outputs(OVERVIEW, {"url.search": "?fy=2023"})
     assert set(TEXT) <= set(first)  # nothing shown yet: all of it
     # the browser now shows that answer; an age group chosen changes counts, not headings
     shown = {key: first[key] for key in TEXT}
-    second = llr.outputs(PERIOD, {"url.search": "?fy=2023&age=0-27d", **shown})
+    second = llr.outputs(OVERVIEW, {"url.search": "?fy=2023&age=0-27d", **shown})
     sent = [key for key in TEXT if key in second]
     left_out = [key for key in TEXT if key not in second]
     assert PERIOD in left_out and f"{ids.part(ids.OVERVIEW_TRUST, 'title')}.children" in left_out
     assert f"{ids.OVERVIEW_HEADLINE}-0-value.children" in sent
-    fresh = llr.outputs(PERIOD, {"url.search": "?fy=2023&age=0-27d"})
+    fresh = llr.outputs(OVERVIEW, {"url.search": "?fy=2023&age=0-27d"})
     for key in TEXT:  # what was sent is what a fresh answer holds; what was left out, the browser had
         assert second.get(key, shown[key]) == fresh[key], key
 
@@ -41,21 +48,22 @@ def keys_of(outputs) -> list[str]:
     return [f"{output.component_id}.{output.component_property}" for output in outputs]
 
 
+# each page's text, and the output that names the callback that sends it
 TEXTS = {
-    "overview": overview.TEXT,
-    "reviewing": reviewing.TEXT,
-    "reviews": reviews.REFRESH_TEXT,
-    "reviews-england": reviews.ENGLAND_TEXT,
-    "reviews-windows": reviews.WINDOWS_TEXT,
+    "overview": (overview.TEXT, f"{overview.CHARTS[0]}.figure"),
+    "reviewing": (reviewing.TEXT, f"{reviewing.CHARTS[0]}.figure"),
+    "reviews": (reviews.REFRESH_TEXT, keys_of(reviews.REFRESH_TEXT)[0]),
+    "reviews-england": (reviews.ENGLAND_TEXT, keys_of(reviews.ENGLAND_TEXT)[0]),
+    "reviews-windows": (reviews.WINDOWS_TEXT, keys_of(reviews.WINDOWS_TEXT)[0]),
 }
 
 
 @pytest.mark.parametrize("name", TEXTS)
 def test_what_the_browser_claims_to_show_only_decides_what_is_sent(llr: DashClient, name: str) -> None:
-    keys = keys_of(TEXTS[name])
-    forged = {key: "RBS Royal Brompton; 9,999 deaths" for key in keys}
-    answer = llr.outputs(keys[0], {"url.search": "?fy=2023", **forged})
-    plain = llr.outputs(keys[0], {"url.search": "?fy=2023"})
+    text, callback = TEXTS[name]
+    forged = {key: "RBS Royal Brompton; 9,999 deaths" for key in keys_of(text)}
+    answer = llr.outputs(callback, {"url.search": "?fy=2023", **forged})
+    plain = llr.outputs(callback, {"url.search": "?fy=2023"})
     assert answer == plain
 
 
