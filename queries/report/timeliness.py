@@ -11,7 +11,9 @@ review) is aged the same way from the date of death to the data's as-at date.
 Days from death to completion are the difference of the two dates (completed
 the day of death = 0 days); their median and quartiles interpolate linearly
 between ranks (DuckDB's ``quantile_cont``, Python's
-``statistics.quantiles(method="inclusive")``).
+``statistics.quantiles(method="inclusive")``). The rule is written once
+(``queries.schema.review_band_sql``) and applied when the facts are built: each
+review's band and days are columns of ``report_facts``.
 
 Read completed reviews by year of death beside the open ones: for recent
 years only the quick reviews are done yet, so their completed shares look
@@ -29,7 +31,7 @@ from queries import codes
 from queries.filters import Filters
 from queries.intervals import share_of
 from queries.report.sql import _query
-from queries.schema import OPEN_REVIEW_STATUSES, get_meta, review_band_sql
+from queries.schema import get_meta, review_band_sql
 from queries.scope import Scope
 
 BANDS: dict[str, str] = {
@@ -37,7 +39,6 @@ BANDS: dict[str, str] = {
     "6_to_12m": "6 to 12 months",
     "over_12m": "Over 12 months",
 }
-OPEN_STATUSES = OPEN_REVIEW_STATUSES
 
 # What a table may be broken down by: (the columns counted by, the code and the label worked out
 # from them); None for one row for the whole view. Rows are counted by the plain columns first and
@@ -56,11 +57,6 @@ GROUPINGS: dict[str, tuple[tuple[str, ...], str, str]] = {
     ),
 }
 ALL = "all"
-
-
-def band_sql(end: str) -> str:
-    """The band of the time from ``date_of_death`` to the date ``end`` (SQL)."""
-    return review_band_sql(end)
 
 
 def as_at_date(conn: duckdb.DuckDBPyConnection) -> date:
@@ -101,7 +97,7 @@ def _open_band(conn: duckdb.DuckDBPyConnection, as_at: date | None) -> tuple[str
     out at load (``open_band``) for the store's own as-at date, else worked out here."""
     if as_at is None or as_at == as_at_date(conn):
         return OPEN, {}
-    return f"CASE WHEN {OPEN} IS NOT NULL THEN {band_sql('$as_at::DATE')} END", {"as_at": as_at}
+    return f"CASE WHEN {OPEN} IS NOT NULL THEN {review_band_sql('$as_at::DATE')} END", {"as_at": as_at}
 
 
 def completion_days(

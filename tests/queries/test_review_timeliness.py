@@ -20,6 +20,7 @@ from queries.filters import Filters
 from queries.intervals import MIN_DENOMINATOR, wilson_interval
 from queries.mapping import CdopPeriod, FootprintPeriod, Mapping
 from queries.report import categories, comparator, shares, timeliness, windows
+from queries.schema import review_band_sql
 from queries.scope import Scope, cdop_scope, england_scope
 from tests.conftest import TODAY
 from tests.queries.test_queries import CDOPS, SITES, age_group, footprint_trusts, reference_rows, report_rows
@@ -145,7 +146,7 @@ def check_banded(frame: pl.DataFrame, expected: dict[tuple[str, str], int]) -> N
 def test_the_sql_bands_follow_the_documented_month_rule(death: date, end: date, expected: str) -> None:
     assert band(death, end) == expected  # the recount's reading of the rule
     found = duckdb.sql(
-        f"SELECT {timeliness.band_sql('e')} FROM (SELECT $d AS date_of_death, $e AS e)", params={"d": death, "e": end}
+        f"SELECT {review_band_sql('e')} FROM (SELECT $d AS date_of_death, $e AS e)", params={"d": death, "e": end}
     )
     assert found.fetchall() == [(expected,)]
 
