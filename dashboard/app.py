@@ -34,6 +34,7 @@ PRELOADS
 <body>
 {%app_entry%}
 {%config%}
+EARLY_SCRIPTS
 {%scripts%}
 {%renderer%}
 </body>
@@ -71,9 +72,12 @@ def create_app(settings: Settings) -> dash.Dash:
         suppress_callback_exceptions=True,
         serve_locally=True,
         compress=True,
+        assets_path_ignore=[delivery.EARLY_FOLDER],  # linked ahead of Dash's scripts instead
     )
     delivery.init(server, app)
-    app.index_string = INDEX.replace("PRELOADS", delivery.preload_links(app))
+    app.index_string = INDEX.replace("PRELOADS", delivery.preload_links(app)).replace(
+        "EARLY_SCRIPTS", delivery.early_scripts(app)
+    )
     grid_code.defer()  # AG Grid's code is loaded by the case list alone, not by every page
     app.layout = shell.layout
     shell.callbacks.register(app)

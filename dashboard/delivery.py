@@ -102,6 +102,19 @@ def init(server: Flask, app: dash.Dash) -> None:
     server.add_template_global(lambda: f"/_favicon.ico?v={dash.__version__}", "favicon_url")
 
 
+# assets/ scripts that must run before Dash's own (see each file), so left out of Dash's list
+EARLY_FOLDER = "early"
+EARLY_SCRIPTS = (f"{EARLY_FOLDER}/native-builtins.js",)
+
+
+def early_scripts(app: dash.Dash) -> str:
+    """``<script>`` tags for ``EARLY_SCRIPTS``, fingerprinted as Dash links ``assets/`` files (so
+    cached for a year, and never asked for again until the file changes)."""
+    folder = Path(app.config.assets_folder)
+    urls = [f"{app.get_asset_url(name)}?m={os.stat(folder / name).st_mtime}" for name in EARLY_SCRIPTS]
+    return "\n".join(f'<script src="{url}"></script>' for url in urls)
+
+
 # dcc's webpack chunks every report page needs at once: the filter bar's dropdowns and its charts
 PRELOADED_CHUNKS = ("dcc/async-dropdown.js", "dcc/async-graph.js")
 

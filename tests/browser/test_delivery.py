@@ -179,3 +179,32 @@ def test_what_dash_fetches_first_is_preloaded_and_fetched_once(browser: Browser,
         ):
             assert paths.count(path) == 2, (path, paths.count(path))  # once for each of the two loads
         assert session.console_errors == []
+
+
+# The functions Dash's polyfill (core-js 2) replaces in this browser, and that plotly calls per mark
+NATIVE = ["String.prototype.trim", "String.prototype.trimStart", "String.prototype.trimEnd", "parseInt", "parseFloat"]
+
+
+def test_the_browser_s_own_trim_and_parse_int_are_in_use_and_the_polyfill_still_loaded(
+    browser: Browser, live: LiveApp
+) -> None:
+    """assets/early/native-builtins.js: after Dash's scripts have run, each of ``NATIVE`` is the browser's
+    own (its source, read through a fresh frame's untouched Function.prototype.toString, is native code),
+    while the polyfill's generator runtime, which Dash's code needs, is still there."""
+    with browsing(browser, live) as session:
+        session.sign_in("ncl")
+        found = session.page.evaluate(
+            """(names) => {
+                const frame = document.createElement('iframe');
+                document.body.appendChild(frame);
+                const source = frame.contentWindow.Function.prototype.toString;
+                const named = (name) => name.split(".").reduce((owner, key) => owner[key], window);
+                const own = (name) => /\\[native code\\]/.test(source.call(named(name)));
+                const result = {runtime: typeof regeneratorRuntime, own: names.filter(own)};
+                frame.remove();
+                return result;
+            }""",
+            NATIVE,
+        )
+        assert found == {"runtime": "object", "own": NATIVE}, found
+        assert session.console_errors == []

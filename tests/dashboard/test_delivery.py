@@ -270,6 +270,21 @@ def test_the_page_loads_the_partial_bundle_before_the_renderer_and_never_the_ful
     assert all(url.startswith("/") and not url.startswith("//") for url in scripts), scripts
 
 
+def test_the_early_scripts_run_once_before_dash_s_polyfill_and_are_cached_for_a_year(
+    llr: DashClient, page_html: str
+) -> None:
+    """assets/early/ is linked ahead of every script Dash writes (the polyfill first), fingerprinted, and
+    not again among Dash's own assets."""
+    scripts = script_urls(page_html)
+    polyfill = [i for i, url in enumerate(scripts) if "polyfill" in url]
+    for name in delivery.EARLY_SCRIPTS:
+        at = [i for i, url in enumerate(scripts) if f"/assets/{name}?m=" in url]
+        assert len(at) == 1 and len(polyfill) == 1 and at[0] < polyfill[0], scripts
+        response = llr.client.get(scripts[at[0]])
+        assert response.status_code == 200 and response.headers["Cache-Control"] == IMMUTABLE
+    assert sum(f"/assets/{delivery.EARLY_FOLDER}/" in url for url in scripts) == len(delivery.EARLY_SCRIPTS)
+
+
 def figures_of(client: DashClient, dependency: dict, search: str) -> dict[str, dict]:
     answer = client.outputs(dependency["output"], {"url.search": search})
     return {key: value for key, value in answer.items() if key.endswith(".figure")}
