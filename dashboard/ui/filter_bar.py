@@ -251,6 +251,16 @@ callbacks.clientside(
             });
         }
         const query = canonicalQuery(current, chosenFootprint, chosen);
+        if (by(config.reset)) {
+            // Reset empties the bar's controls here too, before the page's request is made, so
+            // that it carries them empty: the server then has nothing to set in the bar, and no
+            // second pass of this callback follows the charts (it did, when the server's answer
+            // emptied them). Setting them runs this callback once more, to the same URL: one request still.
+            const filled = config.dropdownIds.filter((id, i) => values[i] != null && values[i].length !== 0)
+                .map(id => [id, []]);
+            [[config.from, start], [config.to, end]].forEach(([id, v]) => { if (v) { filled.push([id, null]); } });
+            filled.forEach(([id, empty]) => window.dash_clientside.set_props(id, {value: empty}));
+        }
         return query === search ? noUpdate : query;
     }
     """.replace("QUERY_JS", QUERY_JS).replace(
@@ -258,6 +268,9 @@ callbacks.clientside(
         json.dumps(
             {
                 "dropdowns": [param for param, _ in ids.FILTER_DROPDOWNS.values()],
+                "dropdownIds": DROPDOWNS,
+                "from": ids.FILTER_FROM,
+                "to": ids.FILTER_TO,
                 "footprint": ids.FOOTPRINT,
                 "reset": ids.FILTER_RESET,
                 "controls": [*BAR_CONTROLS, ids.FILTER_RESET],

@@ -216,6 +216,36 @@ def test_a_filter_change_is_one_request_and_writes_the_canonical_url(session: Se
     assert_headline_matches(session, live, scope_of(live, "NCL"))
 
 
+def test_reset_empties_the_bar_before_its_one_request(session: Session, live: LiveApp) -> None:
+    """Reset empties the filter bar in the browser, so its one request carries the controls empty and
+    the server's answer has nothing to set in the bar (when it did, the bar's callback ran once more
+    after the charts were drawn)."""
+    session.sign_in("ncl")
+    choose(session, "filter-years", "2023/24")
+    click_bar(session, "overview-age", 0)
+    exchanges: list[tuple[dict, dict]] = []
+    session.page.on(
+        "requestfinished",
+        lambda request: (
+            exchanges.append((request.post_data_json, request.response().json()))
+            if "/_dash-update-component" in request.url
+            else None
+        ),
+    )
+    session.page.click("#filter-reset")
+    session.page.wait_for_function("() => !location.search")
+    session.settle()
+    assert [body["changedPropIds"] for body, _ in exchanges] == [["url.search"]]
+    body, answer = exchanges[0]
+    held = {f"{s['id']}.{s['property']}": s.get("value") for s in body["state"]}
+    assert held["filter-years.value"] in ([], None) and held["filter-age.value"] in ([], None), held
+    bar_values = {c for c, props in answer.get("sideUpdate", {}).items() if "value" in props}
+    assert not bar_values, bar_values
+    assert "2023/24" not in session.page.inner_text("#filter-years")
+    assert "0-27 days" not in session.page.inner_text("#filter-age")
+    assert_headline_matches(session, live, scope_of(live, "NCL"))
+
+
 def test_clicking_a_bar_filters_every_view(session: Session, live: LiveApp) -> None:
     session.sign_in("ncl")
     sent = callback_requests(session)
