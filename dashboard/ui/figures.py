@@ -70,7 +70,10 @@ SPLIT_COLOURS = {
 BAR_LIMIT = 30  # more bars than this make labels unreadable; the tables and CSVs have them all
 LINE_DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]  # tell lines apart without colour
 FONT = "Arial, Helvetica, sans-serif"
-AXIS = {"gridcolor": NHS_PALE_GREY, "zerolinecolor": NHS_PALE_GREY, "automargin": True}
+# A count axis's labels are checked one by one against the chart's edge unless overflow is
+# allowed (plotly measures each in the page: a forced layout per redraw); the margins below and
+# automargin already keep them inside.
+AXIS = {"gridcolor": NHS_PALE_GREY, "zerolinecolor": NHS_PALE_GREY, "automargin": True, "ticklabeloverflow": "allow"}
 
 # Margins are set to what the labels are expected to need. Plotly's automargin stays on as the
 # safety net (a label wider than expected still fits), but it redraws a chart a second time
