@@ -440,7 +440,7 @@ def test_a_chart_waiting_long_for_its_answer_shows_a_spinner_only_after_400_ms(s
     """assets/style.css draws the spinner from Dash's own mark on the graph (there is no dcc.Loading)."""
     session.sign_in("ncl")
     spinner = """() => { const g = document.getElementById('overview-age');
-        return [g.getAttribute('data-dash-is-loading'), getComputedStyle(g, '::after').opacity]; }"""
+        return [g.getAttribute('data-dash-is-loading'), getComputedStyle(g, '::after').visibility]; }"""
     cdp = session.page.context.new_cdp_session(session.page)
     cdp.send("Network.enable")
     slow = {"offline": False, "latency": 1500, "downloadThroughput": -1, "uploadThroughput": -1}
@@ -453,8 +453,8 @@ def test_a_chart_waiting_long_for_its_answer_shows_a_spinner_only_after_400_ms(s
     session.page.wait_for_timeout(700)
     late = session.page.evaluate(spinner)
     cdp.send("Network.emulateNetworkConditions", {**slow, "latency": 0})
-    assert early == ["true", "0"], early  # not at once: most answers come well within 400 ms
-    assert late == ["true", "1"], late  # this one is late: say the chart is coming
+    assert early == ["true", "hidden"], early  # not at once: most answers come well within 400 ms
+    assert late == ["true", "visible"], late  # this one is late: say the chart is coming
     session.page.wait_for_function("() => !document.getElementById('overview-age').dataset.dashIsLoading")
     session.settle()
     assert session.page.evaluate(spinner)[0] is None
