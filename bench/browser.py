@@ -349,6 +349,7 @@ def measure(data_dir: Path, runs: int = RUNS) -> dict[str, Any]:
         "load_average": [round(value, 2) for value in os.getloadavg()],  # was the machine busy?
         "cdop_user": panel[0],
         "office_link": OFFICE_LINK,
+        "aim_ms": AIM_MS,
         "cold_loopback_s": summary([run["seconds"] for run in loopback]),
         "cold_office_s": summary([run["seconds"] for run in office]),
         "first_view_mb": summary([run["bytes"] for run in loopback], 1e-6),

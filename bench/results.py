@@ -251,7 +251,14 @@ def browser_section(
         "resting pointer, are not changes. Sign-in is timed from the form's submit event, a filter change from "
         "the click (the pointer's release), another page from the navigation's start; six filter changes are "
         "made untimed first (each worker's caches). "
-        f"The office link is Chromium's network emulation: {browser['office_link']['latency']} ms latency, "
+        + (
+            f"Before each press the pointer is moved onto the bar or button and rests there {browser['aim_ms']} ms, "
+            "as a person's does, so what its arrival sets off (plotly's hover label) is drawn before the click (the "
+            "earlier runs, and the figures before, pressed as the pointer arrived). "
+            if browser.get("aim_ms")
+            else ""
+        )
+        + f"The office link is Chromium's network emulation: {browser['office_link']['latency']} ms latency, "
         f"{browser['office_link']['downloadThroughput'] * 8 / 1e6:g} Mbit/s down and "
         f"{browser['office_link']['uploadThroughput'] * 8 / 1e6:g} Mbit/s up. Bytes are as sent (compressed when "
         "they were), from the login page to the charts drawn. Pages in the heap walk: "
